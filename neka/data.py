@@ -1,0 +1,124 @@
+"""NekaDataModule: read the table, choose columns, encode labels, split, tokenize, batch."""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+import pytorch_lightning as pl
+from torch.utils.data import DataLoader
+
+from neka.batching import Collate, EncodedDataset
+from neka.columns import cells_as_text, handle_missing, select_input_columns
+from neka.errors import NekaError
+from neka.labels import build_label_map, encode_labels, label_names
+from neka.splits import check_split_sizes, sample_rows, split_holdout
+from neka.tables import read_table
+from neka.tokenizers import NekaTokenizer
+from neka.transform import EncodedRows, encode_rows
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class SplitFrames:
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+class NekaDataModule(pl.LightningDataModule):
+    def __init__(self, path: str, label_column: str, tokenizer_factory: Callable[[Iterable[str]], NekaTokenizer],
+                 text_columns: list[str] | None = None, drop_columns: list[str] | None = None, pair: bool = False,
+                 val_path: str | None = None, test_path: str | None = None, val_size: float = 0.1,
+                 test_size: float = 0.1, max_rows: int | None = None, seed: int = 42, encoding: str = "utf-8",
+                 has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
+                 pad_to_max_len: bool = False, num_workers: int = 0):
+        super().__init__()
+        if batch_size < 1:
+            raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
+        check_split_sizes(0 if val_path else val_size, 0 if test_path else test_size)
+        self.path, self.val_path, self.test_path = path, val_path, test_path
+        self.label_column, self.text_columns = str(label_column), text_columns
+        self.drop_columns = list(drop_columns or [])
+        self.pair, self.val_size, self.test_size = pair, val_size, test_size
+        self.max_rows, self.seed, self.encoding, self.has_header = max_rows, seed, encoding, has_header
+        self.drop_missing, self.max_len, self.batch_size = drop_missing, max_len, batch_size
+        self.pad_to_max_len, self.num_workers = pad_to_max_len, num_workers
+        self.tokenizer_factory = tokenizer_factory
+        self.tokenizer: NekaTokenizer | None = None
+        self.label_map: dict[str, int] = {}
+        self.input_columns: list[str] = []
+        self.encoded: dict[str, EncodedRows] = {}
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_map)
+
+    @property
+    def pad_id(self) -> int:
+        return self.tokenizer.pad_id
+
+    def setup(self, stage: str | None = None) -> None:
+        """Idempotent: `run` calls it before the model exists (the class count comes from
+        here), and Lightning calls it again inside fit and test."""
+        if self.encoded:
+            return
+        frames = self._read_and_split()
+        names = {split: label_names(getattr(frames, split)[self.label_column]) for split in SPLITS}
+        self.label_map = build_label_map(names["train"], [names["val"], names["test"]], self.path)
+        fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
+        self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
+        for split in SPLITS:
+            token_fields = [self.tokenizer.encode_batch(texts) for texts in fields[split]]
+            labels = encode_labels(names[split], self.label_map)
+            self.encoded[split] = encode_rows(token_fields, labels, self.tokenizer.cls_id, self.tokenizer.sep_id,
+                                              self.max_len, self.pair)
+        log.info("rows: train %d, val %d, test %d; %d classes; input columns %s", *(len(self.encoded[s]) for s in SPLITS),
+                 self.num_labels, self.input_columns)
+
+    def _read_and_split(self) -> SplitFrames:
+        table = self._read(self.path, "data.path")
+        if self.pair and len(self.input_columns) != 2:
+            raise NekaError(f"data.pair=true needs exactly two data.text_columns, got {self.input_columns}")
+        table = sample_rows(table, self.max_rows, self.seed)
+        test_share = 0.0
+        if self.test_path:
+            test = self._read(self.test_path, "data.test_path")
+        else:
+            test_share = self.test_size
+            table, test = split_holdout(table, label_names(table[self.label_column]), self.test_size, self.seed,
+                                        "data.test_size")
+        if self.val_path:
+            val = self._read(self.val_path, "data.val_path")
+        else:
+            share_of_rest = self.val_size / (1 - test_share)  # val_size is a share of the whole table
+            table, val = split_holdout(table, label_names(table[self.label_column]), share_of_rest, self.seed,
+                                       "data.val_size")
+        return SplitFrames(train=table, val=val, test=test)
+
+    def _read(self, path: str, key: str) -> pd.DataFrame:
+        """The first file read (data.path) decides the input columns; val/test files must have them."""
+        frame = read_table(path, key, self.encoding, self.has_header)
+        if not self.input_columns:
+            self.input_columns = select_input_columns(frame, path, self.label_column, self.text_columns,
+                                                      self.drop_columns)
+        else:
+            select_input_columns(frame, path, self.label_column, self.input_columns, [])
+        return handle_missing(frame, path, [*self.input_columns, self.label_column], self.drop_missing)
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        collate = Collate(self.pad_id, self.max_len if self.pad_to_max_len else None)
+        return DataLoader(EncodedDataset(self.encoded[split]), batch_size=self.batch_size, shuffle=shuffle,
+                          collate_fn=collate, num_workers=self.num_workers)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

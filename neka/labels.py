@@ -1,0 +1,40 @@
+"""Label names to ids 0..K-1, and the labels.json that carries the map beside the model."""
+
+import logging
+
+import pandas as pd
+
+from neka.errors import NekaError
+
+log = logging.getLogger(__name__)
+
+
+def label_names(labels: pd.Series) -> pd.Series:
+    """Labels are compared as strings, so 1 and "1" from two files are the same class."""
+    if pd.api.types.is_float_dtype(labels) and (labels.dropna() % 1 == 0).all():
+        labels = labels.astype("Int64")
+    return labels.astype(str).str.strip()
+
+
+def build_label_map(train: pd.Series, others: list[pd.Series], file_name: str) -> dict[str, int]:
+    """Sorted so ids are stable across runs (numbers numerically: 2 before 10). Labels seen
+    only outside train are kept, with a warning, so evaluation cannot crash on an unknown id."""
+    seen_in_train = set(train)
+    if len(seen_in_train) < 2:
+        raise NekaError(f"data.label_column: {file_name} has one class only ({sorted(seen_in_train)}) in its training "
+                        f"rows; a classifier needs at least two labels")
+    only_elsewhere = set().union(*map(set, others)) - seen_in_train if others else set()
+    if only_elsewhere:
+        log.warning("labels %s appear only in validation/test, never in training", sorted(only_elsewhere))
+    return {name: index for index, name in enumerate(sorted(seen_in_train | only_elsewhere, key=_sort_key))}
+
+
+def _sort_key(name: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(name), name)
+    except ValueError:
+        return (1, 0.0, name)
+
+
+def encode_labels(names: pd.Series, label_map: dict[str, int]):
+    return names.map(label_map).to_numpy(dtype="int64")

@@ -1,0 +1,32 @@
+"""Accuracy, cross-entropy and MSE of one split, accumulated by torchmetrics across batches."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MeanMetric, MeanSquaredError
+from torchmetrics.classification import MulticlassAccuracy
+
+
+class SplitMetrics(nn.Module):
+    """`mse` compares softmax probabilities with the one-hot label (the Brier score / K):
+    it rewards calibrated confidence, which accuracy alone does not see."""
+
+    def __init__(self, num_labels: int):
+        super().__init__()
+        self.num_labels = num_labels
+        self.acc = MulticlassAccuracy(num_classes=num_labels, average="micro")
+        self.ce = MeanMetric()
+        self.mse = MeanSquaredError()
+
+    def update(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Returns the batch's mean cross-entropy, the training loss."""
+        loss = F.cross_entropy(logits, labels)
+        self.acc.update(logits, labels)
+        self.ce.update(loss.detach(), weight=labels.numel())
+        probabilities = logits.detach().float().softmax(dim=-1)
+        self.mse.update(probabilities, F.one_hot(labels, self.num_labels).float())
+        return loss
+
+    def named(self, split: str) -> dict[str, MeanMetric]:
+        """Metric objects keyed `split/name`, for LightningModule.log_dict to compute and reset."""
+        return {f"{split}/acc": self.acc, f"{split}/ce": self.ce, f"{split}/mse": self.mse}

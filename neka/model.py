@@ -1,0 +1,101 @@
+"""NekaClassifier: the seed's BERTClassifier (encoder -> pooled output -> dropout -> linear)
+as a LightningModule, with its attention mask, metrics, AdamW and warmup schedule."""
+
+import math
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from transformers import AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
+
+from neka.errors import NekaError
+from neka.hub import load_pretrained
+from neka.metrics import SplitMetrics
+
+SCHEDULES = ("linear", "cosine", "constant_with_warmup")
+
+
+def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
+    """1 for the first valid_length[i] positions of row i, 0 after: the seed's
+    gen_attention_mask, as one broadcast comparison instead of a loop over the batch."""
+    positions = torch.arange(width, device=valid_length.device)
+    return (positions[None, :] < valid_length[:, None]).long()
+
+
+def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int, pad_id: int) -> PreTrainedModel:
+    """A pretrained encoder by name or folder, or a fresh BERT sized by `encoder` (model=tiny)
+    whose vocabulary is the tokenizer's."""
+    if pretrained:
+        model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained")
+        if model.config.vocab_size < vocab_size:
+            raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the tokenizer "
+                            f"has {vocab_size}; use the tokenizer that came with this encoder")
+        return model
+    return BertModel(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id, **(encoder or {})))
+
+
+class NekaClassifier(pl.LightningModule):
+    def __init__(self, num_labels: int, vocab_size: int, pad_id: int, optimizer: dict, scheduler: dict,
+                 pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1):
+        super().__init__()
+        if scheduler["name"] not in SCHEDULES:
+            raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
+        self.save_hyperparameters()
+        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id)
+        self.dropout = nn.Dropout(dr_rate)
+        self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
+        # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
+        self.train_metrics = SplitMetrics(num_labels)
+        self.val_metrics = SplitMetrics(num_labels)
+        self.test_metrics = SplitMetrics(num_labels)
+
+    @property
+    def max_positions(self) -> int:
+        return self.encoder.config.max_position_embeddings
+
+    def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        attention_mask = make_attention_mask(valid_length, input_ids.shape[1])
+        outputs = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=token_type_ids)
+        pooled = getattr(outputs, "pooler_output", None)
+        if pooled is None:  # encoders without a pooler (DistilBERT): the [CLS] position
+            pooled = outputs.last_hidden_state[:, 0]
+        return self.classifier(self.dropout(pooled))
+
+    def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
+        logits = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])
+        metrics: SplitMetrics = getattr(self, f"{split}_metrics")
+        loss = metrics.update(logits, batch["labels"])
+        self.log_dict(metrics.named(split), on_step=False, on_epoch=True, prog_bar=split == "val",
+                      batch_size=len(batch["labels"]))
+        return loss
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
+        loss = self._step(batch, "train")
+        self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> None:
+        self._step(batch, "test")
+
+    def configure_optimizers(self):
+        optimizer, schedule = build_optimizer(self, self.hparams.optimizer, self.hparams.scheduler,
+                                              total_steps=self.trainer.estimated_stepping_batches)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+
+def build_optimizer(module: nn.Module, optimizer: dict, scheduler: dict, total_steps: int):
+    """AdamW without weight decay on biases and LayerNorm weights (BERT's recipe), and a
+    warmup-then-decay schedule over the real number of optimizer steps."""
+    no_decay = {id(p) for m in module.modules() if isinstance(m, nn.LayerNorm) for p in m.parameters()}
+    no_decay |= {id(p) for name, p in module.named_parameters() if name.endswith("bias")}
+    params = [p for p in module.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if id(p) not in no_decay], "weight_decay": optimizer["weight_decay"]},
+              {"params": [p for p in params if id(p) in no_decay], "weight_decay": 0.0}]
+    adamw = torch.optim.AdamW(groups, lr=optimizer["lr"], eps=optimizer["eps"])
+    warmup_steps = math.ceil(scheduler["warmup_ratio"] * total_steps)
+    schedule = get_scheduler(scheduler["name"], adamw, num_warmup_steps=warmup_steps, num_training_steps=total_steps)
+    return adamw, schedule

@@ -1,0 +1,67 @@
+"""Reading a labelled table from disk through pandas, with errors a user can act on."""
+
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from neka.errors import NekaError
+
+SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
+OTHER_FORMATS = (".jsonl", ".json", ".parquet", ".xlsx")
+
+
+def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: bool = True) -> pd.DataFrame:
+    """`key` is the config key that named the file, so the error can say what to change.
+    Header-less delimited files get the column names "0", "1", ..."""
+    path = Path(path)
+    if not path.exists():
+        raise NekaError(f"{key}: no file {str(path)!r}; give the path of a CSV, TSV, JSONL, Parquet or XLSX table")
+    if path.is_dir():
+        raise NekaError(f"{key}: {str(path)!r} is a folder, not a table file")
+    suffix = path.suffix.lower()
+    if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
+        known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
+        raise NekaError(f"{key}: cannot read {path.name!r}: unknown extension {suffix!r}; use one of {known}")
+    try:
+        frame = _read_by_suffix(path, suffix, encoding, has_header)
+    except UnicodeDecodeError as error:
+        raise NekaError(_encoding_message(path, encoding, error)) from None
+    except pd.errors.EmptyDataError:
+        raise NekaError(f"{key}: {path.name} is empty; it needs a header row and labelled rows") from None
+    except pd.errors.ParserError as error:
+        detail = " ".join(str(error).split())
+        raise NekaError(f"{key}: {path.name} is not a well-formed {suffix[1:].upper()} table: {detail}") from None
+    except (zipfile.BadZipFile, ValueError) as error:
+        if suffix in SEPARATORS:
+            raise  # pandas' CSV errors are ParserError above; anything else here is a bug
+        detail = " ".join(str(error).split())
+        raise NekaError(f"{key}: {path.name} is not a readable {suffix[1:]} file ({detail})") from None
+    if len(frame) == 0:
+        raise NekaError(f"{key}: {path.name} has a header but no rows")
+    frame.columns = [str(column) for column in frame.columns]
+    return frame
+
+
+def _read_by_suffix(path: Path, suffix: str, encoding: str, has_header: bool) -> pd.DataFrame:
+    header = 0 if has_header else None
+    if suffix in SEPARATORS:
+        # keep_default_na=False: "NA" or "null" in a review is text; only empty cells are missing
+        return pd.read_csv(path, sep=SEPARATORS[suffix], encoding=encoding, header=header,
+                           keep_default_na=False, na_values=[""])
+    if suffix in (".jsonl", ".json"):
+        return pd.read_json(path, lines=suffix == ".jsonl", encoding=encoding)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_excel(path, header=header)
+
+
+def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> str:
+    hint = "set data.encoding to the file's encoding"
+    try:
+        path.read_bytes().decode("cp949")
+        hint = "it decodes as cp949 (common for Korean files): set data.encoding=cp949"
+    except UnicodeDecodeError:
+        pass
+    return (f"data.encoding: {path.name} is not valid {encoding} "
+            f"(byte {error.object[error.start]:#04x} at offset {error.start}); {hint}")

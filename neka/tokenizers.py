@@ -1,0 +1,105 @@
+"""Tokenizers behind one small interface: a Hugging Face tokenizer by name or path, or a
+WordPiece vocabulary trained on the training split when nothing can be downloaded.
+
+The interface is what the transform and the vocabulary view need: ids without specials for
+a batch of texts, the special ids, id <-> piece, size and save. The DataModule never asks
+which kind it holds.
+"""
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from tokenizers import Tokenizer as RustTokenizer
+from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
+
+from neka.errors import NekaError
+from neka.hub import load_pretrained
+
+log = logging.getLogger(__name__)
+
+SPECIAL_TOKENS = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"]  # KoBERT's order: UNK 0, PAD 1, CLS 2, SEP 3
+
+
+class NekaTokenizer:
+    def __init__(self, backend: PreTrainedTokenizerBase, name: str):
+        self.backend = backend
+        self.name = name
+        missing = [role for role in ("cls_token", "sep_token", "pad_token") if getattr(backend, role) is None]
+        if missing:
+            raise NekaError(f"tokenizer.pretrained={name!r} has no {', '.join(missing)}; a BERT classifier needs "
+                            f"[CLS], [SEP] and [PAD]: pick a BERT-family tokenizer")
+
+    @property
+    def cls_id(self) -> int:
+        return self.backend.cls_token_id
+
+    @property
+    def sep_id(self) -> int:
+        return self.backend.sep_token_id
+
+    @property
+    def pad_id(self) -> int:
+        return self.backend.pad_token_id
+
+    @property
+    def unk_id(self) -> int | None:
+        return self.backend.unk_token_id
+
+    @property
+    def special_tokens(self) -> dict[str, int]:
+        return {token: self.backend.convert_tokens_to_ids(token) for token in self.backend.all_special_tokens}
+
+    def __len__(self) -> int:
+        return len(self.backend)
+
+    def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        """Ids without special tokens; the transform adds [CLS]/[SEP] itself."""
+        return self.backend(texts, add_special_tokens=False, return_attention_mask=False,
+                            return_token_type_ids=False)["input_ids"]
+
+    def id_to_token(self, index: int) -> str:
+        return self.backend.convert_ids_to_tokens(index)
+
+    def token_to_id(self, token: str) -> int:
+        return self.backend.convert_tokens_to_ids(token)
+
+    def save(self, folder: Path) -> None:
+        """Tokenizer files for reloading, plus vocab.txt (one piece per line, in id order) to read."""
+        self.backend.save_pretrained(str(folder))
+        pieces = self.backend.convert_ids_to_tokens(list(range(len(self))))
+        (folder / "vocab.txt").write_text("".join(f"{piece}\n" for piece in pieces), encoding="utf-8")
+
+
+def load_tokenizer(kind: str, pretrained: str | None = None, vocab_size: int = 8000, min_frequency: int = 2,
+                   lowercase: bool = False, train_texts: Iterable[str] = ()) -> NekaTokenizer:
+    """`train_texts` (the training split's fields) are used only by kind=wordpiece."""
+    if kind == "hf":
+        if not pretrained:
+            raise NekaError("tokenizer.pretrained: name or folder of a Hugging Face tokenizer is required for tokenizer=hf")
+        backend = load_pretrained(AutoTokenizer.from_pretrained, pretrained, "tokenizer.pretrained")
+        return NekaTokenizer(backend, pretrained)
+    if kind == "wordpiece":
+        return NekaTokenizer(train_wordpiece(train_texts, vocab_size, min_frequency, lowercase), "wordpiece")
+    raise NekaError(f"tokenizer.kind: unknown kind {kind!r}; use tokenizer=hf or tokenizer=wordpiece")
+
+
+def load_saved_tokenizer(folder: Path) -> NekaTokenizer:
+    """A tokenizer saved in a run folder by `NekaTokenizer.save`."""
+    return NekaTokenizer(AutoTokenizer.from_pretrained(str(folder)), str(folder))
+
+
+def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int, lowercase: bool) -> PreTrainedTokenizerFast:
+    """BERT's WordPiece recipe, with accents kept: stripping them would decompose Hangul
+    syllables into jamo."""
+    tokenizer = RustTokenizer(models.WordPiece(unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=lowercase, strip_accents=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
+                                        special_tokens=SPECIAL_TOKENS, show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer)
+    log.info("trained a WordPiece vocabulary of %d pieces on the training split", tokenizer.get_vocab_size())
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")

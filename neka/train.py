@@ -1,0 +1,65 @@
+"""`python -m neka.train`: fit, test the best checkpoint, and leave a complete run folder."""
+
+import logging
+import warnings
+from functools import partial
+from pathlib import Path
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning import Trainer, seed_everything
+
+from neka.callbacks import build_callbacks
+from neka.cli import user_errors
+from neka.data import NekaDataModule
+from neka.errors import NekaError
+from neka.model import NekaClassifier
+from neka.run_files import save_labels, save_metrics, save_vocabulary
+from neka.summary import format_summary
+from neka.tokenizers import load_tokenizer
+
+log = logging.getLogger(__name__)
+
+# neka's default is num_workers=0 on purpose: collating short token rows is cheaper than
+# shipping them between processes on a small CPU; data.num_workers raises it.
+warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    with user_errors():
+        return run(cfg).get(cfg.monitor)  # what a sweep compares
+
+
+def run(cfg: DictConfig) -> dict[str, float]:
+    """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`."""
+    run_dir = Path(cfg.paths.run_dir)
+    seed_everything(cfg.seed, workers=True)
+    tokenizer_options = OmegaConf.to_container(cfg.tokenizer, resolve=True)
+    data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=partial(load_tokenizer, **tokenizer_options),
+                                       _convert_="all")
+    data.setup("fit")  # the label map, class count and vocabulary exist only after setup
+    model: NekaClassifier = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
+                                        pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler,
+                                        _convert_="all")
+    if data.max_len > model.max_positions:
+        raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "
+                        f"set data.max_len={model.max_positions} or less")
+    save_labels(run_dir, data.label_map)
+    save_vocabulary(run_dir, data.tokenizer)
+
+    callbacks = build_callbacks(run_dir, **OmegaConf.to_container(cfg.callbacks, resolve=True))
+    trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir)),
+                                   callbacks=callbacks, default_root_dir=str(run_dir))
+    trainer.fit(model, datamodule=data, ckpt_path=cfg.ckpt_path)
+    best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
+    metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
+               **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
+    save_metrics(run_dir, metrics)
+    print(format_summary(metrics, run_dir, best), flush=True)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""`python -m neka.vocab SOURCE`: what a vocabulary holds, like the seed's index/word table.
+
+SOURCE is a run folder (its vocab/), a saved tokenizer folder, or a hub name.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+from neka.cli import user_errors
+from neka.tokenizers import NekaTokenizer, load_saved_tokenizer, load_tokenizer
+
+
+def open_vocabulary(source: str) -> NekaTokenizer:
+    folder = Path(source)
+    if (folder / "vocab").is_dir():
+        return load_saved_tokenizer(folder / "vocab")
+    return load_tokenizer("hf", pretrained=source)
+
+
+def describe(tokenizer: NekaTokenizer, start: int, count: int, tokens: list[str]) -> str:
+    lines = [f"vocabulary: {tokenizer.name}", f"size: {len(tokenizer)}",
+             f"unknown token: {tokenizer.id_to_token(tokenizer.unk_id) if tokenizer.unk_id is not None else None}",
+             "special tokens: " + ", ".join(f"{token}={index}" for token, index in
+                                             sorted(tokenizer.special_tokens.items(), key=lambda item: item[1]))]
+    for token in tokens:
+        lines.append(f"token_to_idx[{token!r}] = {tokenizer.token_to_id(token)}")
+    lines.append(f"{'index':>7}  piece")
+    for index in range(max(start, 0), min(start + count, len(tokenizer))):
+        lines.append(f"{index:>7}  {tokenizer.id_to_token(index)}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m neka.vocab", description=__doc__.splitlines()[0])
+    parser.add_argument("source", help="run folder, tokenizer folder or hub name")
+    parser.add_argument("--start", type=int, default=0, help="first index of the table")
+    parser.add_argument("--count", type=int, default=20, help="rows of the table")
+    parser.add_argument("--token", action="append", default=[], help="look up this piece's index (repeatable)")
+    args = parser.parse_args(argv)
+    with user_errors():
+        print(describe(open_vocabulary(args.source), args.start, args.count, args.token))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

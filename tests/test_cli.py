@@ -1,0 +1,148 @@
+"""The real commands, end to end, on a tiny BERT built from config."""
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import SHARED_DATA, run_neka
+
+METRIC_TAGS = {f"{split}/{name}" for split in ("train", "val", "test") for name in ("acc", "ce", "mse")}
+
+
+def scalar_events(run_dir: Path) -> dict[str, list[float]]:
+    values: dict[str, list[float]] = {}
+    for event_file in sorted((run_dir / "tb").glob("events.out.tfevents.*")):
+        accumulator = EventAccumulator(str(event_file))
+        accumulator.Reload()
+        for tag in accumulator.Tags()["scalars"]:
+            values.setdefault(tag, []).extend(event.value for event in accumulator.Scalars(tag))
+    return values
+
+
+def assert_user_error(result, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr[-2000:]
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("neka: error:")]
+    assert len(error_lines) == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in error_lines[0]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> tuple[Path, object]:
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = run_neka("+experiment=tiny", f"hydra.run.dir={workdir / 'run'}", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir / "run", result
+
+
+def test_tiny_run_leaves_a_complete_run_folder(tiny_run):
+    run_dir, result = tiny_run
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert len(list((run_dir / "checkpoints").glob("best-*.ckpt"))) == 1
+    assert json.loads((run_dir / "labels.json").read_text()) == {"0": 0, "1": 1}
+    vocabulary = (run_dir / "vocab" / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    assert vocabulary[:5] == ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"] and len(vocabulary) > 500
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics) == {"val_acc", "val_ce", "val_mse", "test_acc", "test_ce", "test_mse"}
+    assert 0.0 <= metrics["test_acc"] <= 1.0 and metrics["test_ce"] > 0
+    assert "test" in result.stdout and f"run dir: {run_dir}" in result.stdout
+
+
+def test_tensorboard_has_every_metric_and_the_warmup_schedule(tiny_run):
+    run_dir, _ = tiny_run
+    scalars = scalar_events(run_dir)
+    assert METRIC_TAGS | {"train/loss"} <= set(scalars)
+    rates = scalars["lr-AdamW/pg1"]  # pg1: weights with decay, pg2: biases and LayerNorm
+    peak = rates.index(max(rates))
+    assert 0 < peak < len(rates) - 1 and rates[0] < rates[peak] > rates[-1]  # warms up, then decays
+
+
+def test_vocab_command_prints_size_specials_and_table(tiny_run):
+    run_dir, _ = tiny_run
+    result = run_neka(str(run_dir), "--start", "5", "--count", "3", "--token", "[CLS]", cwd=run_dir,
+                      module="neka.vocab")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2] == "unknown token: [UNK]" and "[PAD]=1" in lines[3]
+    assert "token_to_idx['[CLS]'] = 2" in result.stdout
+    assert [line.split()[0] for line in lines[-3:]] == ["5", "6", "7"]
+
+
+def test_seed_tabular_example_runs_end_to_end(tmp_path, grades_table):
+    grades_table.to_csv(tmp_path / "grades.csv", index=False)
+    result = run_neka("data=table", "data.path=grades.csv", "data.label_column='학점'", "data.drop_columns=['나이']",
+                      "data.val_size=0.2", "data.test_size=0.2", "data.max_len=16", "tokenizer.min_frequency=1",
+                      "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"A": 0, "B": 1, "C": 2}
+    assert "input columns ['id', '중간고사', '기말고사']" in (tmp_path / "run" / "train.log").read_text()
+    assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "korean_hate_speech").is_dir(), reason="needs ../shared/data beside the repo")
+def test_three_class_hate_speech_with_its_own_test_file(tmp_path):
+    folder = SHARED_DATA / "korean_hate_speech"
+    result = run_neka(f"data.path={folder / 'train.tsv'}", f"data.test_path={folder / 'dev.tsv'}",
+                      "data.text_columns=[comments]", "data.label_column=hate", "data.max_rows=400",
+                      "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"hate": 0, "none": 1, "offensive": 2}
+    assert "rows: train 360, val 40, test 471; 3 classes" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_multirun_gives_each_job_its_own_folder(tmp_path):
+    result = run_neka("-m", "+experiment=tiny", "data.max_rows=200", "optimizer.lr=1e-3,5e-4",
+                      f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for job in ("0", "1"):
+        assert (tmp_path / "sweep" / job / "metrics.json").is_file()
+    overrides = [(tmp_path / "sweep" / job / ".hydra" / "overrides.yaml").read_text() for job in ("0", "1")]
+    assert "optimizer.lr=0.001" in overrides[0] and "optimizer.lr=0.0005" in overrides[1]
+
+
+def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path):
+    composed = run_neka("+experiment=kobert", "--cfg", "job", cwd=tmp_path)
+    assert composed.returncode == 0 and "pretrained: monologg/kobert" in composed.stdout
+    offline = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # the discard port: refused at once, as offline
+    result = run_neka("+experiment=kobert", "hydra.run.dir=run", cwd=tmp_path, env=offline)
+    assert_user_error(result, "'monologg/kobert'", "pretrained=DIR")
+
+
+def _write(frame: pd.DataFrame, path: Path, **options) -> str:
+    frame.to_csv(path, index=False, **options)
+    return path.name
+
+
+REVIEWS = pd.DataFrame({"document": ["좋은 영화", "별로다", "최고", "지루해"] * 5, "label": [1, 0, 1, 0] * 5})
+
+
+@pytest.mark.parametrize("make_input, fragments", [
+    (lambda d: "absent.csv", ["data.path", "absent.csv"]),
+    (lambda d: _write(REVIEWS.head(0), d / "empty.csv"), ["empty.csv", "no rows"]),
+    (lambda d: _write(REVIEWS.assign(label=[1, None, 0, 1] * 5), d / "holes.csv"), ["data.drop_missing", "row 2"]),
+    (lambda d: _write(REVIEWS.assign(label=1), d / "one.csv"), ["one class only"]),
+    (lambda d: _write(REVIEWS, d / "korean.csv", encoding="cp949"), ["data.encoding=cp949", "korean.csv"]),
+    (lambda d: _write(REVIEWS.rename(columns={"document": "doc"}), d / "renamed.csv"),
+     ["data.text_columns", "'document'", "renamed.csv"]),
+])
+def test_bad_input_is_one_line_exit_2_and_leaves_earlier_runs_alone(tmp_path, make_input, fragments):
+    earlier = tmp_path / "outputs" / "earlier-run"
+    earlier.mkdir(parents=True)
+    (earlier / "metrics.json").write_text('{"test_acc": 0.9}')
+    result = run_neka(f"data.path={make_input(tmp_path)}", "data.test_path=null", cwd=tmp_path)
+    assert_user_error(result, *fragments)
+    assert (earlier / "metrics.json").read_text() == '{"test_acc": 0.9}'
+    assert sorted(p.name for p in earlier.iterdir()) == ["metrics.json"]
+
+
+def test_a_finished_run_folder_is_never_reused(tiny_run):
+    run_dir, _ = tiny_run
+    before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}
+    result = run_neka("+experiment=tiny", f"hydra.run.dir={run_dir}", cwd=run_dir.parent)
+    assert_user_error(result, "already holds a run")
+    assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before

@@ -1,0 +1,54 @@
+"""Every shipped config composes, and every experiment instantiates its data, trainer and logger."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+from pytorch_lightning import Trainer
+
+import neka  # noqa: F401  registers the ${neka_data:...} resolver
+from neka.data import NekaDataModule
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+
+
+def compose_train(*overrides: str):
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(config_name="train", overrides=list(overrides), return_hydra_config=True)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_instantiates(experiment, tmp_path):
+    cfg = compose_train(f"+experiment={experiment}", f"hydra.runtime.output_dir={tmp_path}")
+    data = instantiate(cfg.data, tokenizer_factory=None, _convert_="all")
+    assert isinstance(data, NekaDataModule) and Path(data.path).is_file()
+    trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(tmp_path)))
+    assert isinstance(trainer, Trainer)
+
+
+def test_kobert_is_the_seed_recipe():
+    cfg = compose_train("+experiment=kobert")
+    assert cfg.model.pretrained == "monologg/kobert" and cfg.tokenizer.pretrained == "monologg/kobert"
+    assert (cfg.data.max_len, cfg.data.batch_size, cfg.optimizer.lr, cfg.scheduler.warmup_ratio) == (64, 64, 5e-5, 0.1)
+    assert (cfg.trainer.max_epochs, cfg.trainer.gradient_clip_val, cfg.trainer.log_every_n_steps) == (5, 1.0, 200)
+
+
+@pytest.mark.parametrize("group", ["trainer", "scheduler", "optimizer", "tokenizer", "model", "data"])
+def test_every_option_of_a_group_composes(group):
+    for option in sorted(p.stem for p in (CONF / group).glob("*.yaml")):
+        overrides = [f"{group}={option}"]
+        if (group, option) in {("model", "bert"), ("tokenizer", "hf")}:
+            overrides.append("model.pretrained=some/encoder")
+        if group == "data" and option == "table":
+            overrides += ["data.path=t.csv", "data.label_column=y"]
+        cfg = compose_train(*overrides)
+        assert OmegaConf.to_container(cfg[group], resolve=True)
+
+
+def test_default_trains_on_the_embedded_sample():
+    cfg = compose_train()
+    assert Path(cfg.data.path).is_file() and Path(cfg.data.test_path).is_file()
+    assert cfg.model.pretrained is None and cfg.tokenizer.kind == "wordpiece"

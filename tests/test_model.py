@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from neka.errors import NekaError
+from neka.metrics import SplitMetrics
+from neka.model import NekaClassifier, build_encoder, build_optimizer, make_attention_mask
+
+OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01, "eps": 1e-8}
+SCHEDULER = {"name": "linear", "warmup_ratio": 0.1}
+TINY = {"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
+
+
+def seed_attention_mask(token_ids, valid_length):
+    """The seed notebook's gen_attention_mask, loop and all."""
+    attention_mask = torch.zeros_like(token_ids)
+    for i, v in enumerate(valid_length):
+        attention_mask[i][:v] = 1
+    return attention_mask.float()
+
+
+def test_attention_mask_equals_the_seeds_loop():
+    generator = torch.Generator().manual_seed(0)
+    valid_length = torch.randint(1, 65, (64,), generator=generator)
+    token_ids = torch.randint(5, 100, (64, 64), generator=generator)
+    assert torch.equal(make_attention_mask(valid_length, 64).float(), seed_attention_mask(token_ids, valid_length))
+
+
+def test_classifier_takes_hidden_size_from_the_encoder_and_classes_from_the_data():
+    model = NekaClassifier(num_labels=3, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
+                           encoder=TINY)
+    assert model.classifier.in_features == 32 and model.classifier.out_features == 3
+    logits = model(torch.randint(5, 50, (4, 7)), torch.tensor([7, 5, 3, 1]), torch.zeros(4, 7, dtype=torch.long))
+    assert logits.shape == (4, 3)
+
+
+def test_padding_does_not_change_the_logits():
+    model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
+                           encoder=TINY).eval()
+    ids = torch.tensor([[2, 10, 11, 3]])
+    padded = torch.cat([ids, torch.ones(1, 6, dtype=torch.long)], dim=1)
+    short = model(ids, torch.tensor([4]), torch.zeros_like(ids))
+    long = model(padded, torch.tensor([4]), torch.zeros_like(padded))
+    assert torch.allclose(short, long, atol=1e-5)
+
+
+def test_metrics_are_accuracy_cross_entropy_and_probability_mse():
+    metrics = SplitMetrics(num_labels=3)
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0], [1.0, 0.0, 0.0]])
+    labels = torch.tensor([0, 2, 2, 1])
+    metrics.update(logits[:2], labels[:2])
+    metrics.update(logits[2:], labels[2:])
+    assert metrics.acc.compute().item() == pytest.approx(0.5)
+    assert metrics.ce.compute().item() == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-6)
+    expected_mse = ((logits.softmax(-1) - F.one_hot(labels, 3)) ** 2).mean().item()
+    assert metrics.mse.compute().item() == pytest.approx(expected_mse, rel=1e-6)
+
+
+def test_no_weight_decay_on_biases_and_layer_norms():
+    model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
+                           encoder=TINY)
+    optimizer, schedule = build_optimizer(model, OPTIMIZER, SCHEDULER, total_steps=100)
+    decayed, plain = optimizer.param_groups
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert all(not names[id(p)].endswith("bias") and "LayerNorm" not in names[id(p)] for p in decayed["params"])
+    assert any("LayerNorm" in names[id(p)] for p in plain["params"]) and plain["weight_decay"] == 0.0
+    rates = []
+    for _ in range(100):
+        rates.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    assert int(np.argmax(rates)) == 10  # warmup_ratio 0.1 of 100 steps
+    assert rates[-1] < rates[50] < rates[10] == pytest.approx(5e-5)
+
+
+def test_pretrained_encoder_smaller_than_the_vocabulary_is_refused(tmp_path):
+    encoder = build_encoder(None, TINY, vocab_size=40, pad_id=0)
+    encoder.save_pretrained(tmp_path)
+    assert build_encoder(str(tmp_path), None, vocab_size=40, pad_id=0).config.hidden_size == 32
+    with pytest.raises(NekaError, match="embeds 40 tokens but the tokenizer has 41"):
+        build_encoder(str(tmp_path), None, vocab_size=41, pad_id=0)
+
+
+def test_unknown_schedule_is_refused():
+    with pytest.raises(NekaError, match="scheduler.name: unknown schedule 'step'"):
+        NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER,
+                       scheduler={"name": "step", "warmup_ratio": 0.1}, encoder=TINY)

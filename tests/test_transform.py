@@ -1,0 +1,108 @@
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from neka.batching import Collate, EncodedDataset
+from neka.errors import NekaError
+from neka.resources import packaged_data_path
+from neka.tokenizers import NekaTokenizer, train_wordpiece
+from neka.transform import encode_rows, truncate_longest_first
+
+
+def gluonnlp_transform(tokens_a, tokens_b, max_seq_length, cls, sep, pad):
+    """BERTSentenceTransform(pad=True) as gluonnlp documents it: the test's independent oracle."""
+    tokens_a, tokens_b = list(tokens_a), None if tokens_b is None else list(tokens_b)
+    if tokens_b is not None:
+        while len(tokens_a) + len(tokens_b) > max_seq_length - 3:
+            (tokens_a if len(tokens_a) > len(tokens_b) else tokens_b).pop()
+    else:
+        tokens_a = tokens_a[: max_seq_length - 2]
+    tokens, segments = [cls, *tokens_a, sep], [0] * (len(tokens_a) + 2)
+    if tokens_b is not None:
+        tokens += [*tokens_b, sep]
+        segments += [1] * (len(tokens_b) + 1)
+    valid_length = len(tokens)
+    padding = max_seq_length - valid_length
+    return tokens + [pad] * padding, valid_length, segments + [0] * padding
+
+
+@pytest.fixture(scope="module")
+def korean_rows():
+    frame = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(400)
+    tokenizer = NekaTokenizer(train_wordpiece(frame["document"], 3000, 2, False), "wordpiece")
+    return tokenizer, frame["document"].tolist()
+
+
+def _encode_and_batch(tokenizer, fields, max_len, pair):
+    rows = encode_rows([tokenizer.encode_batch(texts) for texts in fields], np.zeros(len(fields[0])),
+                       tokenizer.cls_id, tokenizer.sep_id, max_len, pair)
+    dataset = EncodedDataset(rows)
+    return Collate(tokenizer.pad_id, pad_to=max_len)([dataset[i] for i in range(len(dataset))])
+
+
+@pytest.mark.parametrize("max_len", [16, 64])
+def test_single_sentences_match_gluonnlp(korean_rows, max_len):
+    tokenizer, texts = korean_rows
+    batch = _encode_and_batch(tokenizer, [texts], max_len, pair=False)
+    for row, ids in enumerate(tokenizer.encode_batch(texts)):
+        expected, valid_length, segments = gluonnlp_transform(ids, None, max_len, tokenizer.cls_id,
+                                                              tokenizer.sep_id, tokenizer.pad_id)
+        assert batch["input_ids"][row].tolist() == expected
+        assert batch["valid_length"][row].item() == valid_length
+        assert batch["token_type_ids"][row].tolist() == segments
+
+
+@pytest.mark.parametrize("max_len", [12, 40])
+def test_sentence_pairs_match_gluonnlp(korean_rows, max_len):
+    tokenizer, texts = korean_rows
+    firsts, seconds = texts[0::2], texts[1::2]
+    batch = _encode_and_batch(tokenizer, [firsts, seconds], max_len, pair=True)
+    for row, (ids_a, ids_b) in enumerate(zip(tokenizer.encode_batch(firsts), tokenizer.encode_batch(seconds))):
+        expected, valid_length, segments = gluonnlp_transform(ids_a, ids_b, max_len, tokenizer.cls_id,
+                                                              tokenizer.sep_id, tokenizer.pad_id)
+        assert batch["input_ids"][row].tolist() == expected
+        assert batch["valid_length"][row].item() == valid_length
+        assert batch["token_type_ids"][row].tolist() == segments
+    assert batch["token_type_ids"].sum() > 0  # pairs really produced segment 1
+
+
+def test_seed_table_row_joins_fields_with_the_tokenizers_specials(word_tokenizer):
+    fields = [["1"], ["87"], ["63"]]  # id=1, midterm=87, final=63
+    rows = encode_rows([word_tokenizer.encode_batch(f) for f in fields], np.array([0]), word_tokenizer.cls_id,
+                       word_tokenizer.sep_id, max_len=64, pair=False)
+    pieces = [word_tokenizer.id_to_token(int(i)) for i in rows.row(0)]
+    assert " ".join(pieces) == "[CLS] 1 [SEP] 87 [SEP] 63 [SEP]"
+    assert rows.first_segment_lengths[0] == 7  # one segment for a joined table row
+
+
+def test_truncation_cuts_the_longest_field_first_later_on_ties():
+    assert truncate_longest_first([5, 5], 8) == [4, 4]
+    assert truncate_longest_first([5, 5], 9) == [5, 4]
+    assert truncate_longest_first([10, 2, 3], 9) == [4, 2, 3]
+    assert truncate_longest_first([100_000], 62) == [62]
+
+
+def test_rows_never_exceed_max_len(word_tokenizer):
+    long_text = " ".join(["영화"] * 500)
+    rows = encode_rows([word_tokenizer.encode_batch([long_text, "최고"])], np.array([0, 1]), word_tokenizer.cls_id,
+                       word_tokenizer.sep_id, max_len=10, pair=False)
+    assert rows.valid_lengths.tolist() == [10, 3]
+    assert rows.row(0)[-1] == word_tokenizer.sep_id
+
+
+def test_max_len_too_small_for_the_fields_is_refused(word_tokenizer):
+    with pytest.raises(NekaError, match="data.max_len: 5 leaves no room for 3 fields"):
+        encode_rows([[[5]], [[6]], [[7]]], np.array([0]), 2, 3, max_len=5, pair=False)
+
+
+def test_collate_pads_to_the_longest_row_with_pad_id(word_tokenizer):
+    rows = encode_rows([word_tokenizer.encode_batch(["영화 최고", "별로"])], np.array([1, 0]),
+                       word_tokenizer.cls_id, word_tokenizer.sep_id, max_len=64, pair=False)
+    dataset = EncodedDataset(rows)
+    batch = Collate(word_tokenizer.pad_id)([dataset[0], dataset[1]])
+    assert batch["input_ids"].shape == (2, 4)
+    assert batch["input_ids"][1, -1].item() == word_tokenizer.pad_id
+    assert batch["valid_length"].tolist() == [4, 3]
+    assert batch["labels"].tolist() == [1, 0]
+    assert batch["token_type_ids"].dtype == torch.long and batch["token_type_ids"].sum() == 0
