@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 # neka's default is num_workers=0 on purpose: collating short token rows is cheaper than
 # shipping them between processes on a small CPU; data.num_workers raises it.
 warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+# Lightning 2.6's own use of torch's pytree API, printed on every fit; nothing a user can change.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")

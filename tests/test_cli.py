@@ -9,6 +9,9 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from conftest import SHARED_DATA, run_neka
+from neka.model import build_encoder
+from neka.resources import packaged_data_path
+from neka.tokenizers import load_tokenizer
 
 METRIC_TAGS = {f"{split}/{name}" for split in ("train", "val", "test") for name in ("acc", "ce", "mse")}
 
@@ -93,6 +96,21 @@ def test_three_class_hate_speech_with_its_own_test_file(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"hate": 0, "none": 1, "offensive": 2}
     assert "rows: train 360, val 40, test 471; 3 classes" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_pretrained_encoder_and_tokenizer_from_a_local_folder(tmp_path):
+    """The model=bert / tokenizer=hf path, offline: a saved encoder and its tokenizer."""
+    texts = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t")["document"].head(500)
+    tokenizer = load_tokenizer("wordpiece", vocab_size=1000, train_texts=texts)
+    tokenizer.backend.save_pretrained(tmp_path / "encoder")
+    build_encoder(None, {"num_hidden_layers": 1, "hidden_size": 64, "num_attention_heads": 2, "intermediate_size": 128},
+                  vocab_size=len(tokenizer), pad_id=tokenizer.pad_id).save_pretrained(tmp_path / "encoder")
+    result = run_neka("model=bert", f"model.pretrained={tmp_path / 'encoder'}", "tokenizer=hf", "optimizer=adamw",
+                      "data.max_rows=300", "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    saved = (tmp_path / "run" / "vocab" / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    assert saved == [tokenizer.id_to_token(i) for i in range(len(tokenizer))]
+    assert (tmp_path / "run" / "metrics.json").is_file()
 
 
 def test_multirun_gives_each_job_its_own_folder(tmp_path):
