@@ -16,6 +16,7 @@ from neka.splits import check_split_sizes, sample_rows, split_holdout
 from neka.tables import read_table
 from neka.tokenizers import NekaTokenizer
 from neka.transform import EncodedRows, encode_rows
+from neka.unknowns import check_unknown_share, log_encoded_samples
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class NekaDataModule(pl.LightningDataModule):
                  val_path: str | None = None, test_path: str | None = None, val_size: float = 0.1,
                  test_size: float = 0.1, max_rows: int | None = None, seed: int = 42, encoding: str = "utf-8",
                  has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
-                 pad_to_max_len: bool = False, num_workers: int = 0):
+                 pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1):
         super().__init__()
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
@@ -46,7 +47,7 @@ class NekaDataModule(pl.LightningDataModule):
         self.pair, self.val_size, self.test_size = pair, val_size, test_size
         self.max_rows, self.seed, self.encoding, self.has_header = max_rows, seed, encoding, has_header
         self.drop_missing, self.max_len, self.batch_size = drop_missing, max_len, batch_size
-        self.pad_to_max_len, self.num_workers = pad_to_max_len, num_workers
+        self.pad_to_max_len, self.num_workers, self.max_unk_share = pad_to_max_len, num_workers, max_unk_share
         self.tokenizer_factory = tokenizer_factory
         self.tokenizer: NekaTokenizer | None = None
         self.label_map: dict[str, int] = {}
@@ -76,6 +77,8 @@ class NekaDataModule(pl.LightningDataModule):
             labels = encode_labels(names[split], self.label_map)
             self.encoded[split] = encode_rows(token_fields, labels, self.tokenizer.cls_id, self.tokenizer.sep_id,
                                               self.max_len, self.pair)
+        log_encoded_samples(self.encoded["train"], self.tokenizer)
+        check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: train %d, val %d, test %d; %d classes; input columns %s", *(len(self.encoded[s]) for s in SPLITS),
                  self.num_labels, self.input_columns)
 

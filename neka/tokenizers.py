@@ -1,14 +1,18 @@
-"""Tokenizers behind one small interface: a Hugging Face tokenizer by name or path, or a
-WordPiece vocabulary trained on the training split when nothing can be downloaded.
+"""Tokenizers behind one small interface: a Hugging Face tokenizer by name or path, KoBERT's
+SentencePiece tokenizer (neka/kobert.py), or a WordPiece vocabulary trained on the training
+split when nothing can be downloaded.
 
-The interface is what the transform and the vocabulary view need: ids without specials for
-a batch of texts, the special ids, id <-> piece, size and save. The DataModule never asks
-which kind it holds.
+The interface (`NekaTokenizer`) is what the transform and the vocabulary view need: ids
+without specials for a batch of texts, the special ids, id <-> piece, size and save. The
+DataModule never asks which kind it holds.
 """
 
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
+
+from huggingface_hub import snapshot_download
 
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, normalizers, pre_tokenizers, trainers
@@ -16,13 +20,31 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedToken
 
 from neka.errors import NekaError
 from neka.hub import load_pretrained
+from neka.kobert import SAVED_MARKER, KoBertTokenizer
 
 log = logging.getLogger(__name__)
 
 SPECIAL_TOKENS = ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"]  # KoBERT's order: UNK 0, PAD 1, CLS 2, SEP 3
 
 
-class NekaTokenizer:
+class NekaTokenizer(Protocol):
+    name: str
+    cls_id: int
+    sep_id: int
+    pad_id: int
+    unk_id: int | None
+    special_tokens: dict[str, int]
+
+    def __len__(self) -> int: ...
+    def encode_batch(self, texts: list[str]) -> list[list[int]]: ...
+    def id_to_token(self, index: int) -> str: ...
+    def token_to_id(self, token: str) -> int: ...
+    def save(self, folder: Path) -> None: ...
+
+
+class HFTokenizer:
+    """Any Hugging Face tokenizer with BERT's [CLS]/[SEP]/[PAD]."""
+
     def __init__(self, backend: PreTrainedTokenizerBase, name: str):
         self.backend = backend
         self.name = name
@@ -79,15 +101,29 @@ def load_tokenizer(kind: str, pretrained: str | None = None, vocab_size: int = 8
         if not pretrained:
             raise NekaError("tokenizer.pretrained: name or folder of a Hugging Face tokenizer is required for tokenizer=hf")
         backend = load_pretrained(AutoTokenizer.from_pretrained, pretrained, "tokenizer.pretrained")
-        return NekaTokenizer(backend, pretrained)
+        return HFTokenizer(backend, pretrained)
+    if kind == "kobert":
+        if not pretrained:
+            raise NekaError("tokenizer.pretrained: a KoBERT folder or hub name is required for tokenizer=kobert")
+        return load_pretrained(load_kobert, pretrained, "tokenizer.pretrained")
     if kind == "wordpiece":
-        return NekaTokenizer(train_wordpiece(train_texts, vocab_size, min_frequency, lowercase), "wordpiece")
-    raise NekaError(f"tokenizer.kind: unknown kind {kind!r}; use tokenizer=hf or tokenizer=wordpiece")
+        return HFTokenizer(train_wordpiece(train_texts, vocab_size, min_frequency, lowercase), "wordpiece")
+    raise NekaError(f"tokenizer.kind: unknown kind {kind!r}; use tokenizer=hf, kobert or wordpiece")
+
+
+def load_kobert(name_or_path: str, local_files_only: bool = False) -> KoBertTokenizer:
+    """A local folder as it is; a hub name through the hub's cache (only the tokenizer files)."""
+    if Path(name_or_path).is_dir():
+        return KoBertTokenizer(name_or_path)
+    folder = snapshot_download(name_or_path, allow_patterns=["*.model", "vocab.txt"], local_files_only=local_files_only)
+    return KoBertTokenizer(folder, name=name_or_path)
 
 
 def load_saved_tokenizer(folder: Path) -> NekaTokenizer:
-    """A tokenizer saved in a run folder by `NekaTokenizer.save`."""
-    return NekaTokenizer(AutoTokenizer.from_pretrained(str(folder)), str(folder))
+    """A tokenizer saved in a run folder by `save`."""
+    if (folder / SAVED_MARKER).is_file():
+        return KoBertTokenizer(folder)
+    return HFTokenizer(AutoTokenizer.from_pretrained(str(folder)), str(folder))
 
 
 def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int, lowercase: bool) -> PreTrainedTokenizerFast:

