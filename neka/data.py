@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from neka.batching import Collate, EncodedDataset
 from neka.columns import cells_as_text, handle_missing, select_input_columns
 from neka.errors import NekaError
-from neka.labels import build_label_map, encode_labels, label_names
+from neka.labels import build_label_map, check_known_labels, encode_labels, label_names
 from neka.splits import check_split_sizes, sample_rows, split_holdout
 from neka.tables import read_table
 from neka.tokenizers import NekaTokenizer
@@ -36,7 +36,8 @@ class NekaDataModule(pl.LightningDataModule):
                  val_path: str | None = None, test_path: str | None = None, val_size: float = 0.1,
                  test_size: float = 0.1, max_rows: int | None = None, seed: int = 42, encoding: str = "utf-8",
                  has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
-                 pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1):
+                 pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
+                 label_map: dict[str, int] | None = None):
         super().__init__()
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
@@ -50,7 +51,7 @@ class NekaDataModule(pl.LightningDataModule):
         self.pad_to_max_len, self.num_workers, self.max_unk_share = pad_to_max_len, num_workers, max_unk_share
         self.tokenizer_factory = tokenizer_factory
         self.tokenizer: NekaTokenizer | None = None
-        self.label_map: dict[str, int] = {}
+        self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
         self.input_columns: list[str] = []
         self.encoded: dict[str, EncodedRows] = {}
 
@@ -69,7 +70,10 @@ class NekaDataModule(pl.LightningDataModule):
             return
         frames = self._read_and_split()
         names = {split: label_names(getattr(frames, split)[self.label_column]) for split in SPLITS}
-        self.label_map = build_label_map(names["train"], [names["val"], names["test"]], self.path)
+        if not self.label_map:
+            self.label_map = build_label_map(names["train"], [names["val"], names["test"]], self.path)
+        for split in SPLITS:
+            check_known_labels(names[split], self.label_map, split)
         fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
         self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
         for split in SPLITS:

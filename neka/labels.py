@@ -38,3 +38,11 @@ def _sort_key(name: str) -> tuple[int, float, str]:
 
 def encode_labels(names: pd.Series, label_map: dict[str, int]):
     return names.map(label_map).to_numpy(dtype="int64")
+
+
+def check_known_labels(names: pd.Series, label_map: dict[str, int], where: str) -> None:
+    """A trained model has one output per label it was trained with; others cannot be scored."""
+    unknown = sorted(set(names) - set(label_map))
+    if unknown:
+        raise NekaError(f"data.label_column: labels {unknown[:5]} in the {where} rows were never seen in training; "
+                        f"the model knows {sorted(label_map)[:10]}")

@@ -1,16 +1,19 @@
 """NekaClassifier: the seed's BERTClassifier (encoder -> pooled output -> dropout -> linear)
 as a LightningModule, with its attention mask, metrics, AdamW and warmup schedule."""
 
+import logging
 import math
 
 import pytorch_lightning as pl
 import torch
 from torch import nn
-from transformers import AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
+from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
 from neka.errors import NekaError
 from neka.hub import load_pretrained
 from neka.metrics import SplitMetrics
+
+log = logging.getLogger(__name__)
 
 SCHEDULES = ("linear", "cosine", "constant_with_warmup")
 
@@ -22,27 +25,37 @@ def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
     return (positions[None, :] < valid_length[:, None]).long()
 
 
-def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int, pad_id: int) -> PreTrainedModel:
+def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int, pad_id: int,
+                  encoder_config: dict | None = None) -> PreTrainedModel:
     """A pretrained encoder by name or folder, or a fresh BERT sized by `encoder` (model=tiny)
-    whose vocabulary is the tokenizer's."""
+    whose vocabulary is the tokenizer's, or (`encoder_config`, from a checkpoint) the same
+    architecture as a saved run, whose weights the checkpoint then fills in."""
+    if encoder_config:
+        return AutoModel.from_config(AutoConfig.for_model(**encoder_config))
     if pretrained:
         model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained")
         model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
         if model.config.vocab_size < vocab_size:
             raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the tokenizer "
                             f"has {vocab_size}; use the tokenizer that came with this encoder")
+        if model.config.vocab_size > vocab_size:  # some encoders pad the embedding table; a wrong vocab also looks so
+            log.warning("model.pretrained=%r embeds %d tokens, the tokenizer has %d: is this the encoder's own "
+                        "tokenizer?", pretrained, model.config.vocab_size, vocab_size)
         return model
     return BertModel(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id, **(encoder or {})))
 
 
 class NekaClassifier(pl.LightningModule):
     def __init__(self, num_labels: int, vocab_size: int, pad_id: int, optimizer: dict, scheduler: dict,
-                 pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1):
+                 pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
+                 encoder_config: dict | None = None):
         super().__init__()
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters()
-        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id)
+        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id, encoder_config)
+        # saved in every checkpoint, so evaluate/predict rebuild the encoder offline, without model.pretrained
+        self.hparams["encoder_config"] = self.encoder.config.to_dict()
         self.dropout = nn.Dropout(dr_rate)
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
         # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
@@ -81,6 +94,10 @@ class NekaClassifier(pl.LightningModule):
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> None:
         self._step(batch, "test")
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
+        """Class probabilities, (batch, num_labels)."""
+        return self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float().softmax(dim=-1)
 
     def configure_optimizers(self):
         optimizer, schedule = build_optimizer(self, self.hparams.optimizer, self.hparams.scheduler,

@@ -1,47 +1,31 @@
-"""What a finished run leaves for people and programs: labels.json, vocab/, metrics.json.
-
-Each file is written under a temporary name and renamed, so a crash leaves either no file
-or a complete one, never half of one.
-"""
+"""What a finished run leaves for people and programs: labels.json, inputs.json, vocab/, metrics.json.
+Each is written atomically (neka/atomic.py)."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from neka.atomic import atomic_path
 from neka.tokenizers import NekaTokenizer
 
 
 def write_json_atomic(path: Path, payload: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
-                                     delete=False) as handle:
-        json.dump(payload, handle, ensure_ascii=False, indent=2)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(handle.name, 0o666 & ~_umask())  # mkstemp makes files private; these are for reading
-    os.replace(handle.name, path)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    with atomic_path(path) as temporary:
+        temporary.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 def save_labels(run_dir: Path, label_map: dict[str, int]) -> None:
     write_json_atomic(run_dir / "labels.json", label_map)
 
 
+def save_inputs(run_dir: Path, input_columns: list[str], label_column: str) -> None:
+    """How a table row becomes a sequence: predict and evaluate read the same columns."""
+    write_json_atomic(run_dir / "inputs.json", {"input_columns": input_columns, "label_column": label_column})
+
+
 def save_vocabulary(run_dir: Path, tokenizer: NekaTokenizer) -> Path:
-    """Written to a temporary folder and renamed, like the JSON files."""
-    final = run_dir / "vocab"
-    staging = Path(tempfile.mkdtemp(dir=run_dir, prefix=".vocab."))
-    tokenizer.save(staging)
-    os.chmod(staging, 0o777 & ~_umask())
-    os.replace(staging, final)
-    return final
+    with atomic_path(run_dir / "vocab", is_folder=True) as staging:
+        tokenizer.save(staging)
+    return run_dir / "vocab"
 
 
 def flat_metric_names(metrics: dict[str, float]) -> dict[str, float]:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from neka.atomic import atomic_path
 from neka.errors import NekaError
 
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
@@ -65,3 +66,22 @@ def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> s
         pass
     return (f"data.encoding: {path.name} is not valid {encoding} "
             f"(byte {error.object[error.start]:#04x} at offset {error.start}); {hint}")
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, key: str) -> None:
+    """In the format the extension names, written atomically (neka/atomic.py)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
+        raise NekaError(f"{key}: cannot write {path.name!r}: unknown extension {suffix!r}")
+    if not path.parent.is_dir():
+        raise NekaError(f"{key}: folder {str(path.parent)!r} does not exist")
+    with atomic_path(path) as temporary:
+        if suffix in SEPARATORS:
+            frame.to_csv(temporary, sep=SEPARATORS[suffix], index=False)
+        elif suffix in (".jsonl", ".json"):
+            frame.to_json(temporary, orient="records", lines=suffix == ".jsonl", force_ascii=False)
+        elif suffix == ".parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_excel(temporary, index=False)

@@ -1,7 +1,6 @@
 """`python -m neka.train`: fit, test the best checkpoint, and leave a complete run folder."""
 
 import logging
-import warnings
 from functools import partial
 from pathlib import Path
 
@@ -15,17 +14,11 @@ from neka.cli import user_errors
 from neka.data import NekaDataModule
 from neka.errors import NekaError
 from neka.model import NekaClassifier
-from neka.run_files import save_labels, save_metrics, save_vocabulary
+from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.summary import format_summary
 from neka.tokenizers import load_tokenizer
 
 log = logging.getLogger(__name__)
-
-# neka's default is num_workers=0 on purpose: collating short token rows is cheaper than
-# shipping them between processes on a small CPU; data.num_workers raises it.
-warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
-# Lightning 2.6's own use of torch's pytree API, printed on every fit; nothing a user can change.
-warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
@@ -49,6 +42,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
         raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "
                         f"set data.max_len={model.max_positions} or less")
     save_labels(run_dir, data.label_map)
+    save_inputs(run_dir, data.input_columns, data.label_column)
     save_vocabulary(run_dir, data.tokenizer)
 
     callbacks = build_callbacks(run_dir, **OmegaConf.to_container(cfg.callbacks, resolve=True))

@@ -1,0 +1,87 @@
+"""`python -m neka.evaluate`: score a run's checkpoint on its own test split or a new file.
+
+Writes into `<run>/eval/` (a new file's results into `<run>/eval/<file stem>/`):
+metrics.json, report.csv (per class), confusion_matrix.png; the figure also goes to the
+run's TensorBoard.
+"""
+
+from pathlib import Path
+
+import hydra
+import matplotlib.pyplot as plt
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torch.utils.tensorboard import SummaryWriter
+
+from neka.atomic import atomic_path
+from neka.cli import user_errors
+from neka.errors import NekaError
+from neka.labels import check_known_labels, encode_labels, label_names
+from neka.reports import classification_metrics, confusion_figure, per_class_report
+from neka.run_files import write_json_atomic
+from neka.runs import TrainedRun, open_run
+from neka.scoring import encode_frame, predict_probabilities
+from neka.tables import read_table, write_table
+from neka.transform import EncodedRows
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+def main(cfg: DictConfig) -> None:
+    with user_errors():
+        run = open_run(cfg.run_dir, cfg.ckpt)
+        if cfg.data.path:
+            rows, split = rows_of_file(run, Path(cfg.data.path)), "eval"
+            out_dir = run.run_dir / "eval" / Path(cfg.data.path).stem
+        else:
+            rows, split = rows_of_test_split(run), "test"
+            out_dir = run.run_dir / "eval"
+        metrics = evaluate(run, rows, split, out_dir, cfg.batch_size, cfg.accelerator)
+        print("\n".join(f"{name:<16}{value:.4f}" for name, value in metrics.items()), flush=True)
+        print(f"wrote {out_dir}", flush=True)
+
+
+def rows_of_test_split(run: TrainedRun) -> EncodedRows:
+    """The run's own test rows: its data config and seed split the table again the same way."""
+    data = instantiate(run.config.data, tokenizer_factory=lambda train_texts: run.tokenizer,
+                       label_map=run.label_map, _convert_="all")
+    data.setup("test")
+    return data.encoded["test"]
+
+
+def rows_of_file(run: TrainedRun, path: Path) -> EncodedRows:
+    frame = read_table(path, "data.path", run.config.data.get("encoding", "utf-8"),
+                       run.config.data.get("has_header", True))
+    label_column = run.config.data.label_column
+    if label_column not in frame.columns:
+        raise NekaError(f"data.path: {path.name} has no label column {label_column!r}; evaluation needs labels "
+                        f"(python -m neka.predict scores unlabelled rows)")
+    names = label_names(frame[label_column])
+    check_known_labels(names, run.label_map, path.name)
+    return encode_frame(run, frame, path.name, encode_labels(names, run.label_map))
+
+
+def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batch_size: int,
+             accelerator: str) -> dict[str, float]:
+    probabilities = predict_probabilities(run, rows, batch_size, accelerator, show_progress=True)
+    labels, names = rows.labels, run.label_names
+    metrics = classification_metrics(probabilities, labels, split)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out_dir / "metrics.json", {**metrics, f"{split}_rows": len(labels),
+                                                 "checkpoint": str(run.checkpoint)})
+    write_table(per_class_report(probabilities, labels, names), out_dir / "report.csv", "eval")
+    figure = confusion_figure(probabilities, labels, names)
+    save_png_atomic(figure, out_dir / "confusion_matrix.png")
+    with SummaryWriter(str(run.run_dir / "tb")) as writer:
+        writer.add_figure(f"{split}/confusion_matrix", figure)
+    plt.close(figure)
+    return metrics
+
+
+def save_png_atomic(figure, path: Path) -> None:
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=120, format="png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Opening a finished run folder: its config, label map, tokenizer and a checkpoint's model.
+
+Checkpoints are read with `weights_only=True` (no pickled code runs), and the encoder is
+rebuilt from the config stored in the checkpoint, so a run opens offline wherever it was
+trained.
+"""
+
+import json
+import logging
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from neka.errors import NekaError
+from neka.model import NekaClassifier
+from neka.tokenizers import NekaTokenizer, load_saved_tokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainedRun:
+    run_dir: Path
+    config: DictConfig  # the run's own .hydra/config.yaml
+    label_map: dict[str, int]
+    tokenizer: NekaTokenizer
+    model: NekaClassifier
+    checkpoint: Path
+
+    @property
+    def label_names(self) -> list[str]:
+        return sorted(self.label_map, key=self.label_map.get)
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The table columns joined into each sequence, in order (inputs.json, written by train)."""
+        return json.loads((self.run_dir / "inputs.json").read_text(encoding="utf-8"))["input_columns"]
+
+
+def open_run(run_dir: str | Path, ckpt: str = "best") -> TrainedRun:
+    run_dir = Path(run_dir)
+    required = [".hydra/config.yaml", "labels.json", "inputs.json", "vocab"]
+    if not run_dir.is_dir() or not all((run_dir / name).exists() for name in required):
+        raise NekaError(f"run_dir: {run_dir} is not a neka run folder (it needs {', '.join(required)}); give a "
+                        f"folder under outputs/ made by python -m neka.train")
+    if not (run_dir / "metrics.json").is_file():
+        if ckpt == "best":
+            raise NekaError(f"run_dir: {run_dir} did not finish training (no metrics.json); pass ckpt=last or "
+                            f"ckpt=PATH to use its checkpoints anyway")
+        log.warning("%s did not finish training (no metrics.json); using %s", run_dir, ckpt)
+    checkpoint = find_checkpoint(run_dir, ckpt)
+    config = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    label_map = json.loads((run_dir / "labels.json").read_text(encoding="utf-8"))
+    return TrainedRun(run_dir, config, label_map, load_saved_tokenizer(run_dir / "vocab"),
+                      load_model(checkpoint), checkpoint)
+
+
+def find_checkpoint(run_dir: Path, ckpt: str) -> Path:
+    if ckpt == "best":
+        found = sorted((run_dir / "checkpoints").glob("best-*.ckpt"), key=lambda p: p.stat().st_mtime)
+        if not found:
+            raise NekaError(f"ckpt=best: no best-*.ckpt in {run_dir / 'checkpoints'}; pass ckpt=last or ckpt=PATH")
+        return found[-1]
+    path = run_dir / "checkpoints" / "last.ckpt" if ckpt == "last" else Path(ckpt)
+    if not path.is_file():
+        raise NekaError(f"ckpt={ckpt}: no checkpoint file {path}; use best, last or the path of a .ckpt file")
+    return path
+
+
+def load_model(checkpoint: Path) -> NekaClassifier:
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
+        detail = " ".join(str(error).split())[:200]
+        raise NekaError(f"ckpt: {checkpoint} is not a readable checkpoint ({detail}); pick another with "
+                        f"ckpt=best|last|PATH") from None
+    if not isinstance(state, dict) or "hyper_parameters" not in state or "state_dict" not in state:
+        raise NekaError(f"ckpt: {checkpoint} is not a neka checkpoint (no hyper_parameters/state_dict)")
+    model = NekaClassifier(**{**state["hyper_parameters"], "pretrained": None})
+    model.load_state_dict(state["state_dict"])
+    return model.eval()
