@@ -1,8 +1,11 @@
-"""Lightning callbacks from `callbacks.*`: checkpoints (best and last) and the learning rate in TensorBoard."""
+"""Lightning callbacks from `callbacks.*`: checkpoints (best and last), the learning rate in
+TensorBoard, and the per-epoch history.csv / curves.png."""
 
 from pathlib import Path
 
 from pytorch_lightning.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
+
+from neka.history import EpochHistory
 
 
 def build_callbacks(run_dir: Path, checkpoint: dict, log_learning_rate: bool = True) -> list[Callback]:
@@ -13,4 +16,5 @@ def build_callbacks(run_dir: Path, checkpoint: dict, log_learning_rate: bool = T
     ]
     if log_learning_rate:
         callbacks.append(LearningRateMonitor(logging_interval="step"))
+    callbacks.append(EpochHistory(run_dir))
     return callbacks

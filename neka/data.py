@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from neka.batching import Collate, EncodedDataset
 from neka.columns import cells_as_text, handle_missing, select_input_columns
 from neka.errors import NekaError
-from neka.labels import build_label_map, check_known_labels, encode_labels, label_names
+from neka.labels import bin_labels, build_label_map, check_known_labels, encode_labels, label_names
 from neka.splits import check_split_sizes, sample_rows, split_holdout
 from neka.tables import read_table
 from neka.tokenizers import NekaTokenizer
@@ -37,7 +37,7 @@ class NekaDataModule(pl.LightningDataModule):
                  test_size: float = 0.1, max_rows: int | None = None, seed: int = 42, encoding: str = "utf-8",
                  has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
                  pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
-                 label_map: dict[str, int] | None = None):
+                 label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None):
         super().__init__()
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
@@ -50,6 +50,7 @@ class NekaDataModule(pl.LightningDataModule):
         self.drop_missing, self.max_len, self.batch_size = drop_missing, max_len, batch_size
         self.pad_to_max_len, self.num_workers, self.max_unk_share = pad_to_max_len, num_workers, max_unk_share
         self.tokenizer_factory = tokenizer_factory
+        self.sep, self.label_bins = sep, label_bins
         self.tokenizer: NekaTokenizer | None = None
         self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
         self.input_columns: list[str] = []
@@ -83,8 +84,8 @@ class NekaDataModule(pl.LightningDataModule):
                                               self.max_len, self.pair)
         log_encoded_samples(self.encoded["train"], self.tokenizer)
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
-        log.info("rows: train %d, val %d, test %d; %d classes; input columns %s", *(len(self.encoded[s]) for s in SPLITS),
-                 self.num_labels, self.input_columns)
+        log.info("rows: train %d, val %d, test %d; %d classes; input columns %s",
+                 *(len(self.encoded[s]) for s in SPLITS), self.num_labels, self.input_columns)
 
     def _read_and_split(self) -> SplitFrames:
         table = self._read(self.path, "data.path")
@@ -108,13 +109,17 @@ class NekaDataModule(pl.LightningDataModule):
 
     def _read(self, path: str, key: str) -> pd.DataFrame:
         """The first file read (data.path) decides the input columns; val/test files must have them."""
-        frame = read_table(path, key, self.encoding, self.has_header)
+        frame = read_table(path, key, self.encoding, self.has_header, self.sep)
         if not self.input_columns:
             self.input_columns = select_input_columns(frame, path, self.label_column, self.text_columns,
                                                       self.drop_columns)
         else:
             select_input_columns(frame, path, self.label_column, self.input_columns, [])
-        return handle_missing(frame, path, [*self.input_columns, self.label_column], self.drop_missing)
+        frame = handle_missing(frame, path, [*self.input_columns, self.label_column], self.drop_missing)
+        if self.label_bins:
+            frame = frame.assign(**{self.label_column: bin_labels(frame[self.label_column], self.label_bins["edges"],
+                                                                  self.label_bins["names"], path)})
+        return frame
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         collate = Collate(self.pad_id, self.max_len if self.pad_to_max_len else None)

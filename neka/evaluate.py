@@ -9,7 +9,6 @@ from pathlib import Path
 
 import hydra
 import matplotlib.pyplot as plt
-import numpy as np
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.tensorboard import SummaryWriter

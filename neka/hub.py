@@ -31,7 +31,8 @@ def load_pretrained(load: Callable[..., Any], name: str, key: str, **kwargs: Any
         pass  # not in the local cache: ask the hub below
     if not hub_reachable():
         raise NekaError(f"{key}={name!r} is not a local folder, not in the Hugging Face cache, and the hub cannot be "
-                        f"reached (offline?); download it where there is network (`hf download {name} --local-dir DIR`) "
+                        f"reached (offline?); download it where there is network "
+                        f"(`hf download {name} --local-dir DIR`) "
                         f"and set {key}=DIR")
     try:
         return load(name, **kwargs)

@@ -46,3 +46,18 @@ def check_known_labels(names: pd.Series, label_map: dict[str, int], where: str) 
     if unknown:
         raise NekaError(f"data.label_column: labels {unknown[:5]} in the {where} rows were never seen in training; "
                         f"the model knows {sorted(label_map)[:10]}")
+
+
+def bin_labels(values: pd.Series, edges: list[float], names: list[str], file_name: str) -> pd.Series:
+    """A numeric column as named classes: value v gets names[i] when edges[i] <= v < edges[i + 1]."""
+    if len(names) != len(edges) - 1:
+        raise NekaError(f"data.label_bins: {len(edges)} edges make {len(edges) - 1} bins but {len(names)} names "
+                        f"were given")
+    numbers = pd.to_numeric(values, errors="coerce")
+    binned = pd.cut(numbers, bins=edges, labels=names, right=False)
+    outside = binned.isna()
+    if outside.any():
+        first = values[outside].head(3).tolist()
+        raise NekaError(f"data.label_bins: {int(outside.sum())} values of {values.name!r} in {file_name} fall outside "
+                        f"the edges {edges} (first: {first}); widen data.label_bins.edges")
+    return binned.astype(str)

@@ -18,14 +18,16 @@ class SplitMetrics(nn.Module):
         self.ce = MeanMetric()
         self.mse = MeanSquaredError()
 
-    def update(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Returns the batch's mean cross-entropy, the training loss."""
-        loss = F.cross_entropy(logits, labels)
+    def update(self, logits: torch.Tensor, labels: torch.Tensor,
+               loss_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Returns the batch's loss: cross-entropy, class-weighted when `loss_weights` are given.
+        The logged `ce` stays unweighted, comparable across runs."""
+        ce = F.cross_entropy(logits, labels)
         self.acc.update(logits, labels)
-        self.ce.update(loss.detach(), weight=labels.numel())
+        self.ce.update(ce.detach(), weight=labels.numel())
         probabilities = logits.detach().float().softmax(dim=-1)
         self.mse.update(probabilities, F.one_hot(labels, self.num_labels).float())
-        return loss
+        return ce if loss_weights is None else F.cross_entropy(logits, labels, weight=loss_weights)
 
     def named(self, split: str) -> dict[str, MeanMetric]:
         """Metric objects keyed `split/name`, for LightningModule.log_dict to compute and reset."""

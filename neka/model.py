@@ -4,8 +4,10 @@ as a LightningModule, with its attention mask, metrics, AdamW and warmup schedul
 import logging
 import math
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
+from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
@@ -36,8 +38,8 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
         model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained")
         model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
         if model.config.vocab_size < vocab_size:
-            raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the tokenizer "
-                            f"has {vocab_size}; use the tokenizer that came with this encoder")
+            raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the "
+                            f"tokenizer has {vocab_size}; use the tokenizer that came with this encoder")
         if model.config.vocab_size > vocab_size:  # some encoders pad the embedding table; a wrong vocab also looks so
             log.warning("model.pretrained=%r embeds %d tokens, the tokenizer has %d: is this the encoder's own "
                         "tokenizer?", pretrained, model.config.vocab_size, vocab_size)
@@ -45,20 +47,38 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
     return BertModel(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id, **(encoder or {})))
 
 
+def build_loss_weights(class_weights: str | None, train_labels: list[int] | None,
+                       num_labels: int) -> torch.Tensor | None:
+    """`balanced`: sklearn's n_rows / (n_classes * rows_of_class) from the training split, so
+    rare classes weigh as much in the loss as common ones."""
+    if class_weights is None:
+        return None
+    if class_weights != "balanced":
+        raise NekaError(f"model.class_weights: unknown value {class_weights!r}; use balanced or null")
+    present = np.unique(train_labels)
+    weights = np.ones(num_labels)
+    weights[present] = compute_class_weight("balanced", classes=present, y=np.asarray(train_labels))
+    log.info("class weights: %s", np.round(weights, 3).tolist())
+    return torch.tensor(weights, dtype=torch.float32)
+
+
 class NekaClassifier(pl.LightningModule):
     def __init__(self, num_labels: int, vocab_size: int, pad_id: int, optimizer: dict, scheduler: dict,
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
-                 encoder_config: dict | None = None):
+                 encoder_config: dict | None = None, class_weights: str | None = None,
+                 train_labels: list[int] | None = None):
         super().__init__()
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
-        self.save_hyperparameters()
+        self.save_hyperparameters(ignore=["train_labels"])
         self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id, encoder_config)
         # saved in every checkpoint, so evaluate/predict rebuild the encoder offline, without model.pretrained
         self.hparams["encoder_config"] = self.encoder.config.to_dict()
         self.dropout = nn.Dropout(dr_rate)
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
         # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
+        self.register_buffer("loss_weights", build_loss_weights(class_weights, train_labels, num_labels),
+                             persistent=False)
         self.train_metrics = SplitMetrics(num_labels)
         self.val_metrics = SplitMetrics(num_labels)
         self.test_metrics = SplitMetrics(num_labels)
@@ -67,7 +87,8 @@ class NekaClassifier(pl.LightningModule):
     def max_positions(self) -> int:
         return self.encoder.config.max_position_embeddings
 
-    def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor,
+                token_type_ids: torch.Tensor) -> torch.Tensor:
         attention_mask = make_attention_mask(valid_length, input_ids.shape[1])
         outputs = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                                token_type_ids=token_type_ids)
@@ -79,7 +100,7 @@ class NekaClassifier(pl.LightningModule):
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         logits = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])
         metrics: SplitMetrics = getattr(self, f"{split}_metrics")
-        loss = metrics.update(logits, batch["labels"])
+        loss = metrics.update(logits, batch["labels"], self.loss_weights if split == "train" else None)
         self.log_dict(metrics.named(split), on_step=False, on_epoch=True, prog_bar=split == "val",
                       batch_size=len(batch["labels"]))
         return loss

@@ -80,6 +80,7 @@ def load_model(checkpoint: Path) -> NekaClassifier:
                         f"ckpt=best|last|PATH") from None
     if not isinstance(state, dict) or "hyper_parameters" not in state or "state_dict" not in state:
         raise NekaError(f"ckpt: {checkpoint} is not a neka checkpoint (no hyper_parameters/state_dict)")
-    model = NekaClassifier(**{**state["hyper_parameters"], "pretrained": None})
+    # the encoder comes from its stored config, and inference needs no loss weights
+    model = NekaClassifier(**{**state["hyper_parameters"], "pretrained": None, "class_weights": None})
     model.load_state_dict(state["state_dict"])
     return model.eval()

@@ -1,16 +1,23 @@
-"""The short table every run ends with."""
+"""The short report every training run ends with."""
 
+import re
 from pathlib import Path
 
 COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"))
 
 
-def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | None) -> str:
-    lines = [f"{'split':<6}" + "".join(f"{title:>15}" for _, title in COLUMNS)]
+def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | None,
+                   split_sizes: dict[str, int], num_labels: int, parameter_count: int) -> str:
+    best = re.search(r"epoch(\d+)-step(\d+)", Path(checkpoint).name) if checkpoint else None
+    lines = ["rows: " + ", ".join(f"{split} {count}" for split, count in split_sizes.items())
+             + f"; {num_labels} classes; model {parameter_count / 1e6:.1f} M parameters",
+             f"best checkpoint: epoch {best.group(1)}, step {best.group(2)}" if best
+             else f"checkpoint: {checkpoint or 'final weights (no checkpoint saved)'}",
+             f"{'split':<6}" + "".join(f"{title:>15}" for _, title in COLUMNS)]
     for split in ("val", "test"):
         cells = "".join(f"{metrics[f'{split}/{name}']:>15.4f}" if f"{split}/{name}" in metrics else f"{'-':>15}"
                         for name, _ in COLUMNS)
         lines.append(f"{split:<6}{cells}")
     lines.append(f"run dir: {run_dir}")
-    lines.append(f"checkpoint: {checkpoint or 'final weights (no checkpoint saved)'}")
+    lines.append(f"tensorboard --logdir {run_dir / 'tb'}")
     return "\n".join(lines)

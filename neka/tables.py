@@ -12,7 +12,8 @@ SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 OTHER_FORMATS = (".jsonl", ".json", ".parquet", ".xlsx")
 
 
-def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: bool = True) -> pd.DataFrame:
+def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: bool = True,
+               sep: str | None = None) -> pd.DataFrame:
     """`key` is the config key that named the file, so the error can say what to change.
     Header-less delimited files get the column names "0", "1", ..."""
     path = Path(path)
@@ -25,7 +26,7 @@ def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: 
         known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
         raise NekaError(f"{key}: cannot read {path.name!r}: unknown extension {suffix!r}; use one of {known}")
     try:
-        frame = _read_by_suffix(path, suffix, encoding, has_header)
+        frame = _read_by_suffix(path, suffix, encoding, has_header, sep)
     except UnicodeDecodeError as error:
         raise NekaError(_encoding_message(path, encoding, error)) from None
     except pd.errors.EmptyDataError:
@@ -44,11 +45,11 @@ def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: 
     return frame
 
 
-def _read_by_suffix(path: Path, suffix: str, encoding: str, has_header: bool) -> pd.DataFrame:
+def _read_by_suffix(path: Path, suffix: str, encoding: str, has_header: bool, sep: str | None) -> pd.DataFrame:
     header = 0 if has_header else None
     if suffix in SEPARATORS:
         # keep_default_na=False: "NA" or "null" in a review is text; only empty cells are missing
-        return pd.read_csv(path, sep=SEPARATORS[suffix], encoding=encoding, header=header,
+        return pd.read_csv(path, sep=sep or SEPARATORS[suffix], encoding=encoding, header=header,
                            keep_default_na=False, na_values=[""])
     if suffix in (".jsonl", ".json"):
         return pd.read_json(path, lines=suffix == ".jsonl", encoding=encoding)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Protocol
 
 from huggingface_hub import snapshot_download
-
 from tokenizers import Tokenizer as RustTokenizer
 from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
@@ -99,7 +98,7 @@ def load_tokenizer(kind: str, pretrained: str | None = None, vocab_size: int = 8
     """`train_texts` (the training split's fields) are used only by kind=wordpiece."""
     if kind == "hf":
         if not pretrained:
-            raise NekaError("tokenizer.pretrained: name or folder of a Hugging Face tokenizer is required for tokenizer=hf")
+            raise NekaError("tokenizer.pretrained: give a Hugging Face tokenizer's name or folder (tokenizer=hf)")
         backend = load_pretrained(AutoTokenizer.from_pretrained, pretrained, "tokenizer.pretrained")
         return HFTokenizer(backend, pretrained)
     if kind == "kobert":
@@ -126,7 +125,8 @@ def load_saved_tokenizer(folder: Path) -> NekaTokenizer:
     return HFTokenizer(AutoTokenizer.from_pretrained(str(folder)), str(folder))
 
 
-def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int, lowercase: bool) -> PreTrainedTokenizerFast:
+def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int,
+                    lowercase: bool) -> PreTrainedTokenizerFast:
     """BERT's WordPiece recipe, with accents kept: stripping them would decompose Hangul
     syllables into jamo."""
     tokenizer = RustTokenizer(models.WordPiece(unk_token="[UNK]"))

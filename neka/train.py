@@ -37,7 +37,7 @@ def run(cfg: DictConfig) -> dict[str, float]:
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
     model: NekaClassifier = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
                                         pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler,
-                                        _convert_="all")
+                                        train_labels=data.encoded["train"].labels.tolist(), _convert_="all")
     if data.max_len > model.max_positions:
         raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "
                         f"set data.max_len={model.max_positions} or less")
@@ -53,7 +53,9 @@ def run(cfg: DictConfig) -> dict[str, float]:
     metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
                **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
     save_metrics(run_dir, metrics)
-    print(format_summary(metrics, run_dir, best), flush=True)
+    sizes = {split: len(rows) for split, rows in data.encoded.items()}
+    parameter_count = sum(p.numel() for p in model.parameters())
+    print(format_summary(metrics, run_dir, best, sizes, data.num_labels, parameter_count), flush=True)
     return metrics
 
 

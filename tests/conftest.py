@@ -8,9 +8,8 @@ import pytest
 from transformers import BertTokenizer
 
 from neka.batching import Collate, EncodedDataset
-from neka.transform import encode_rows
-
 from neka.tokenizers import HFTokenizer
+from neka.transform import encode_rows
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -84,3 +83,11 @@ def grades_table() -> pd.DataFrame:
         grade = "A" if total >= 150 else "B" if total >= 120 else "C"
         rows.append({"id": index + 1, "중간고사": midterm, "기말고사": final, "나이": 20 + index % 5, "학점": grade})
     return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    workdir = tmp_path_factory.mktemp("tiny")
+    result = run_neka("+experiment=tiny", f"hydra.run.dir={workdir / 'run'}", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir / "run", result

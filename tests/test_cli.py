@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from conftest import SHARED_DATA, assert_user_error, run_neka
 from neka.model import build_encoder
 from neka.resources import packaged_data_path
 from neka.tokenizers import load_tokenizer
+
+from conftest import SHARED_DATA, assert_user_error, run_neka
 
 METRIC_TAGS = {f"{split}/{name}" for split in ("train", "val", "test") for name in ("acc", "ce", "mse")}
 
@@ -24,14 +25,6 @@ def scalar_events(run_dir: Path) -> dict[str, list[float]]:
         for tag in accumulator.Tags()["scalars"]:
             values.setdefault(tag, []).extend(event.value for event in accumulator.Scalars(tag))
     return values
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> tuple[Path, object]:
-    workdir = tmp_path_factory.mktemp("tiny")
-    result = run_neka("+experiment=tiny", f"hydra.run.dir={workdir / 'run'}", cwd=workdir)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir / "run", result
 
 
 def test_tiny_run_leaves_a_complete_run_folder(tiny_run):

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 import sentencepiece as spm
 
-from conftest import SHARED_DATA, assert_matches_gluonnlp, assert_user_error, run_neka
 from neka.errors import NekaError
 from neka.kobert import MONOLOGG_MODEL, SKT_MODEL, KoBertTokenizer
 from neka.model import build_encoder
 from neka.resources import packaged_data_path
 from neka.tokenizers import load_kobert, load_saved_tokenizer, load_tokenizer
+
+from conftest import SHARED_DATA, assert_matches_gluonnlp, assert_user_error, run_neka
 
 TINY_ENCODER = {"num_hidden_layers": 1, "hidden_size": 64, "num_attention_heads": 2, "intermediate_size": 128}
 

@@ -3,12 +3,13 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import assert_matches_gluonnlp
 from neka.batching import Collate, EncodedDataset
 from neka.errors import NekaError
 from neka.resources import packaged_data_path
 from neka.tokenizers import HFTokenizer, train_wordpiece
 from neka.transform import encode_rows, truncate_longest_first
+
+from conftest import assert_matches_gluonnlp
 
 
 @pytest.fixture(scope="module")
