@@ -15,8 +15,8 @@ class EncodedDataset(Dataset):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, int, int]:
-        return self.rows.row(index), int(self.rows.first_segment_lengths[index]), int(self.rows.labels[index])
+    def __getitem__(self, index: int) -> tuple[np.ndarray, int, int | float]:
+        return self.rows.row(index), int(self.rows.first_segment_lengths[index]), self.rows.labels[index].item()
 
 
 class Collate:
@@ -28,7 +28,7 @@ class Collate:
         self.pad_id = pad_id
         self.pad_to = pad_to
 
-    def __call__(self, rows: list[tuple[np.ndarray, int, int]]) -> dict[str, torch.Tensor]:
+    def __call__(self, rows: list[tuple[np.ndarray, int, int | float]]) -> dict[str, torch.Tensor]:
         sequences = [torch.from_numpy(ids.astype(np.int64)) for ids, _, _ in rows]
         if self.pad_to is not None:
             sequences.append(torch.empty(self.pad_to, dtype=torch.int64))  # sets the width, removed below
@@ -41,5 +41,5 @@ class Collate:
             "input_ids": input_ids,
             "valid_length": valid_length,
             "token_type_ids": second_segment.long(),  # padding is segment 0, as gluonnlp pads
-            "labels": torch.tensor([label for _, _, label in rows]),
+            "labels": torch.tensor([label for _, _, label in rows]),  # int64 classes or float32 targets
         }

@@ -7,10 +7,14 @@ from pytorch_lightning.callbacks import Callback, LearningRateMonitor, ModelChec
 
 from neka.history import EpochHistory
 
+LOWER_IS_BETTER = ("ce", "mse", "mae", "loss")
 
-def build_callbacks(run_dir: Path, checkpoint: dict, log_learning_rate: bool = True) -> list[Callback]:
+
+def build_callbacks(run_dir: Path, monitor: str, checkpoint: dict, log_learning_rate: bool = True) -> list[Callback]:
+    """Checkpoints keep the best `monitor` value: the highest accuracy or R², the lowest loss."""
+    mode = "min" if monitor.rsplit("/", 1)[-1] in LOWER_IS_BETTER else "max"
     callbacks: list[Callback] = [
-        ModelCheckpoint(dirpath=run_dir / "checkpoints",
+        ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode,
                         # metric names hold "/", which would become folders in a file name
                         filename="best-epoch{epoch}-step{step}", auto_insert_metric_name=False, **checkpoint),
     ]

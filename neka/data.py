@@ -4,6 +4,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
@@ -11,7 +12,15 @@ from torch.utils.data import DataLoader
 from neka.batching import Collate, EncodedDataset
 from neka.columns import cells_as_text, handle_missing, select_input_columns
 from neka.errors import NekaError
-from neka.labels import bin_labels, build_label_map, check_known_labels, encode_labels, label_names
+from neka.labels import (
+    bin_labels,
+    build_label_map,
+    check_known_labels,
+    encode_labels,
+    label_names,
+    regression_targets,
+    resolve_task,
+)
 from neka.splits import check_split_sizes, sample_rows, split_holdout
 from neka.tables import read_table
 from neka.tokenizers import NekaTokenizer
@@ -37,7 +46,8 @@ class NekaDataModule(pl.LightningDataModule):
                  test_size: float = 0.1, max_rows: int | None = None, seed: int = 42, encoding: str = "utf-8",
                  has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
                  pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
-                 label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None):
+                 label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
+                 task: str = "auto"):
         super().__init__()
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
@@ -50,15 +60,20 @@ class NekaDataModule(pl.LightningDataModule):
         self.drop_missing, self.max_len, self.batch_size = drop_missing, max_len, batch_size
         self.pad_to_max_len, self.num_workers, self.max_unk_share = pad_to_max_len, num_workers, max_unk_share
         self.tokenizer_factory = tokenizer_factory
-        self.sep, self.label_bins = sep, label_bins
+        self.sep, self.label_bins, self.task = sep, label_bins, task
         self.tokenizer: NekaTokenizer | None = None
         self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
         self.input_columns: list[str] = []
         self.encoded: dict[str, EncodedRows] = {}
 
     @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
+
+    @property
     def num_labels(self) -> int:
-        return len(self.label_map)
+        """Outputs of the head: one per class, or one value for regression."""
+        return 1 if self.is_regression else len(self.label_map)
 
     @property
     def pad_id(self) -> int:
@@ -70,25 +85,33 @@ class NekaDataModule(pl.LightningDataModule):
         if self.encoded:
             return
         frames = self._read_and_split()
+        labels = self._encode_labels(frames)
+        fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
+        self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
+        for split in SPLITS:
+            token_fields = [self.tokenizer.encode_batch(texts) for texts in fields[split]]
+            self.encoded[split] = encode_rows(token_fields, labels[split], self.tokenizer.cls_id, self.tokenizer.sep_id,
+                                              self.max_len, self.pair)
+        log_encoded_samples(self.encoded["train"], self.tokenizer)
+        check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
+        log.info("rows: train %d, val %d, test %d; %s; input columns %s", *(len(self.encoded[s]) for s in SPLITS),
+                 "regression" if self.is_regression else f"{self.num_labels} classes", self.input_columns)
+
+    def _encode_labels(self, frames: SplitFrames) -> dict[str, np.ndarray]:
+        """Class ids through the label map (built here unless a trained run gave one), or
+        regression targets as numbers."""
+        if self.is_regression:
+            return {split: regression_targets(getattr(frames, split)[self.label_column], self.path) for split in SPLITS}
         names = {split: label_names(getattr(frames, split)[self.label_column]) for split in SPLITS}
         if not self.label_map:
             self.label_map = build_label_map(names["train"], [names["val"], names["test"]], self.path)
         for split in SPLITS:
             check_known_labels(names[split], self.label_map, split)
-        fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
-        self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
-        for split in SPLITS:
-            token_fields = [self.tokenizer.encode_batch(texts) for texts in fields[split]]
-            labels = encode_labels(names[split], self.label_map)
-            self.encoded[split] = encode_rows(token_fields, labels, self.tokenizer.cls_id, self.tokenizer.sep_id,
-                                              self.max_len, self.pair)
-        log_encoded_samples(self.encoded["train"], self.tokenizer)
-        check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
-        log.info("rows: train %d, val %d, test %d; %d classes; input columns %s",
-                 *(len(self.encoded[s]) for s in SPLITS), self.num_labels, self.input_columns)
+        return {split: encode_labels(names[split], self.label_map) for split in SPLITS}
 
     def _read_and_split(self) -> SplitFrames:
         table = self._read(self.path, "data.path")
+        self.task = resolve_task(self.task, table[self.label_column], self.path)
         if self.pair and len(self.input_columns) != 2:
             raise NekaError(f"data.pair=true needs exactly two data.text_columns, got {self.input_columns}")
         table = sample_rows(table, self.max_rows, self.seed)
@@ -97,15 +120,16 @@ class NekaDataModule(pl.LightningDataModule):
             test = self._read(self.test_path, "data.test_path")
         else:
             test_share = self.test_size
-            table, test = split_holdout(table, label_names(table[self.label_column]), self.test_size, self.seed,
-                                        "data.test_size")
+            table, test = split_holdout(table, self._strata(table), self.test_size, self.seed, "data.test_size")
         if self.val_path:
             val = self._read(self.val_path, "data.val_path")
         else:
             share_of_rest = self.val_size / (1 - test_share)  # val_size is a share of the whole table
-            table, val = split_holdout(table, label_names(table[self.label_column]), share_of_rest, self.seed,
-                                       "data.val_size")
+            table, val = split_holdout(table, self._strata(table), share_of_rest, self.seed, "data.val_size")
         return SplitFrames(train=table, val=val, test=test)
+
+    def _strata(self, table: pd.DataFrame) -> pd.Series | None:
+        return None if self.is_regression else label_names(table[self.label_column])
 
     def _read(self, path: str, key: str) -> pd.DataFrame:
         """The first file read (data.path) decides the input columns; val/test files must have them."""

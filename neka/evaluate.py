@@ -16,8 +16,8 @@ from torch.utils.tensorboard import SummaryWriter
 from neka.atomic import atomic_path
 from neka.cli import user_errors
 from neka.errors import NekaError
-from neka.labels import check_known_labels, encode_labels, label_names
-from neka.reports import classification_metrics, confusion_figure, per_class_report
+from neka.labels import check_known_labels, encode_labels, label_names, regression_targets
+from neka.reports import classification_metrics, confusion_figure, per_class_report, regression_metrics
 from neka.run_files import write_json_atomic
 from neka.runs import TrainedRun, open_run
 from neka.scoring import encode_frame, predict_probabilities
@@ -43,18 +43,20 @@ def main(cfg: DictConfig) -> None:
 def rows_of_test_split(run: TrainedRun) -> EncodedRows:
     """The run's own test rows: its data config and seed split the table again the same way."""
     data = instantiate(run.config.data, tokenizer_factory=lambda train_texts: run.tokenizer,
-                       label_map=run.label_map, _convert_="all")
+                       label_map=run.label_map, task=run.inputs["task"], _convert_="all")
     data.setup("test")
     return data.encoded["test"]
 
 
 def rows_of_file(run: TrainedRun, path: Path) -> EncodedRows:
-    frame = read_table(path, "data.path", run.config.data.get("encoding", "utf-8"),
-                       run.config.data.get("has_header", True))
+    data = run.config.data
+    frame = read_table(path, "data.path", data.get("encoding", "utf-8"), data.get("has_header", True), data.get("sep"))
     label_column = run.config.data.label_column
     if label_column not in frame.columns:
         raise NekaError(f"data.path: {path.name} has no label column {label_column!r}; evaluation needs labels "
                         f"(python -m neka.predict scores unlabelled rows)")
+    if run.is_regression:
+        return encode_frame(run, frame, path.name, regression_targets(frame[label_column], path.name))
     names = label_names(frame[label_column])
     check_known_labels(names, run.label_map, path.name)
     return encode_frame(run, frame, path.name, encode_labels(names, run.label_map))
@@ -62,12 +64,18 @@ def rows_of_file(run: TrainedRun, path: Path) -> EncodedRows:
 
 def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batch_size: int,
              accelerator: str) -> dict[str, float]:
+    """metrics.json always; for classes also report.csv and the confusion matrix."""
     probabilities = predict_probabilities(run, rows, batch_size, accelerator, show_progress=True)
     labels, names = rows.labels, run.label_names
-    metrics = classification_metrics(probabilities, labels, split)
+    if run.is_regression:
+        metrics = regression_metrics(probabilities, labels, split)
+    else:
+        metrics = classification_metrics(probabilities, labels, split)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / "metrics.json", {**metrics, f"{split}_rows": len(labels),
                                                  "checkpoint": str(run.checkpoint)})
+    if run.is_regression:
+        return metrics
     write_table(per_class_report(probabilities, labels, names), out_dir / "report.csv", "eval")
     figure = confusion_figure(probabilities, labels, names)
     save_png_atomic(figure, out_dir / "confusion_matrix.png")

@@ -37,10 +37,15 @@ def sequence_classifier(run: TrainedRun) -> PreTrainedModel:
     if encoder_config.model_type != "bert":
         raise NekaError(f"run_dir: export writes BertForSequenceClassification; this run's encoder is a "
                         f"{encoder_config.model_type!r} model")
-    names = run.label_names
-    config = AutoConfig.for_model(**{**encoder_config.to_dict(), "architectures": ["BertForSequenceClassification"],
-                                     "id2label": dict(enumerate(names)), "label2id": run.label_map,
-                                     "classifier_dropout": run.model.hparams.dr_rate})
+    if run.is_regression:  # one output, read by transformers as a regression (MSE) head
+        heads = {"num_labels": 1, "problem_type": "regression", "id2label": {0: run.inputs["label_column"]},
+                 "label2id": {run.inputs["label_column"]: 0}}
+    else:
+        heads = {"id2label": dict(enumerate(run.label_names)), "label2id": run.label_map,
+                 "problem_type": "single_label_classification"}
+    settings = {**encoder_config.to_dict(), **heads, "classifier_dropout": run.model.hparams.dr_rate,
+                "architectures": ["BertForSequenceClassification"]}
+    config = AutoConfig.for_model(**settings)
     model = AutoModelForSequenceClassification.from_config(config)
     state = {f"bert.{name}": tensor for name, tensor in run.model.encoder.state_dict().items()}
     state.update({f"classifier.{name}": tensor for name, tensor in run.model.classifier.state_dict().items()})

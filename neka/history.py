@@ -12,7 +12,8 @@ from pytorch_lightning.callbacks import Callback  # noqa: E402
 
 from neka.atomic import atomic_path  # noqa: E402
 
-COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss"}
+COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss",
+           "train/mse": "train_mse", "val/mse": "val_mse", "val/r2": "val_r2"}  # classes or regression
 
 
 class EpochHistory(Callback):
@@ -25,10 +26,12 @@ class EpochHistory(Callback):
 
     def _record(self, trainer: pl.Trainer, epoch: int) -> None:
         metrics = trainer.callback_metrics
-        if epoch < 0 or "val/acc" not in metrics:
+        if epoch < 0 or "val/mse" not in metrics:  # both tasks log val/mse
             return
         row = {"epoch": epoch, "step": trainer.global_step}
-        row.update({name: float(metrics[key]) for key, name in COLUMNS.items() if key in metrics})
+        is_regression = "val/acc" not in metrics
+        row.update({name: float(metrics[key]) for key, name in COLUMNS.items()
+                    if key in metrics and (is_regression or not name.endswith(("_mse", "_r2")))})
         row["lr"] = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else float("nan")
         self.rows.append(row)
 
@@ -49,13 +52,15 @@ class EpochHistory(Callback):
 
 
 def plot_curves(history: pd.DataFrame):
-    figure, (accuracy, loss) = plt.subplots(1, 2, figsize=(9, 3.5))
-    for column, axes in (("acc", accuracy), ("loss", loss)):
+    panels = (("acc", "accuracy"), ("loss", "cross-entropy")) if "val_acc" in history else (
+        ("r2", "R²"), ("mse", "mean squared error"))
+    figure, all_axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for (column, title), axes in zip(panels, all_axes):
         for split in ("train", "val"):
             if f"{split}_{column}" in history:
                 axes.plot(history["epoch"], history[f"{split}_{column}"], marker="o", label=split)
         axes.set_xlabel("epoch")
-        axes.set_title("accuracy" if column == "acc" else "cross-entropy")
+        axes.set_title(title)
         axes.legend()
     figure.tight_layout()
     return figure

@@ -61,3 +61,27 @@ def bin_labels(values: pd.Series, edges: list[float], names: list[str], file_nam
         raise NekaError(f"data.label_bins: {int(outside.sum())} values of {values.name!r} in {file_name} fall outside "
                         f"the edges {edges} (first: {first}); widen data.label_bins.edges")
     return binned.astype(str)
+
+
+def resolve_task(task: str, labels: pd.Series, file_name: str) -> str:
+    """`auto` picks regression only for a numeric label column with fractional values or more
+    than 20 distinct values (and says so); otherwise the labels are classes."""
+    if task in ("classification", "regression"):
+        return task
+    if task != "auto":
+        raise NekaError(f"data.task: unknown task {task!r}; use classification, regression or auto")
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.notna().all() and ((numbers % 1 != 0).any() or numbers.nunique() > 20):
+        log.info("data.task=auto: %r in %s holds %d distinct numbers: training a regression (set "
+                 "data.task=classification to treat them as classes)", labels.name, file_name, numbers.nunique())
+        return "regression"
+    return "classification"
+
+
+def regression_targets(labels: pd.Series, file_name: str):
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.isna().any():
+        bad = labels[numbers.isna()].head(3).tolist()
+        raise NekaError(f"data.label_column: {labels.name!r} in {file_name} has values that are not numbers "
+                        f"({bad}); regression needs numbers, or set data.task=classification")
+    return numbers.to_numpy(dtype="float32")

@@ -13,7 +13,7 @@ from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTraine
 
 from neka.errors import NekaError
 from neka.hub import load_pretrained
-from neka.metrics import SplitMetrics
+from neka.metrics import RegressionMetrics, SplitMetrics
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,10 @@ class NekaClassifier(pl.LightningModule):
     def __init__(self, num_labels: int, vocab_size: int, pad_id: int, optimizer: dict, scheduler: dict,
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
                  encoder_config: dict | None = None, class_weights: str | None = None,
-                 train_labels: list[int] | None = None):
+                 train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse"):
         super().__init__()
+        if regression_loss not in ("mse", "mae"):
+            raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
@@ -77,11 +79,12 @@ class NekaClassifier(pl.LightningModule):
         self.dropout = nn.Dropout(dr_rate)
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
         # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
-        self.register_buffer("loss_weights", build_loss_weights(class_weights, train_labels, num_labels),
-                             persistent=False)
-        self.train_metrics = SplitMetrics(num_labels)
-        self.val_metrics = SplitMetrics(num_labels)
-        self.test_metrics = SplitMetrics(num_labels)
+        is_regression = task == "regression"
+        weights = None if is_regression else build_loss_weights(class_weights, train_labels, num_labels)
+        self.register_buffer("loss_weights", weights, persistent=False)
+        for split in ("train", "val", "test"):
+            setattr(self, f"{split}_metrics", RegressionMetrics(regression_loss) if is_regression
+                    else SplitMetrics(num_labels))
 
     @property
     def max_positions(self) -> int:
@@ -99,7 +102,7 @@ class NekaClassifier(pl.LightningModule):
 
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         logits = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])
-        metrics: SplitMetrics = getattr(self, f"{split}_metrics")
+        metrics: SplitMetrics | RegressionMetrics = getattr(self, f"{split}_metrics")
         loss = metrics.update(logits, batch["labels"], self.loss_weights if split == "train" else None)
         self.log_dict(metrics.named(split), on_step=False, on_epoch=True, prog_bar=split == "val",
                       batch_size=len(batch["labels"]))
@@ -117,8 +120,9 @@ class NekaClassifier(pl.LightningModule):
         self._step(batch, "test")
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
-        """Class probabilities, (batch, num_labels)."""
-        return self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float().softmax(dim=-1)
+        """Class probabilities, (batch, num_labels); for regression the value, (batch, 1)."""
+        outputs = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float()
+        return outputs if self.hparams.task == "regression" else outputs.softmax(dim=-1)
 
     def configure_optimizers(self):
         optimizer, schedule = build_optimizer(self, self.hparams.optimizer, self.hparams.scheduler,

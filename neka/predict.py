@@ -37,10 +37,14 @@ def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.predictions{path.suffix}")
 
 
-def add_predictions(run: TrainedRun, frame: pd.DataFrame, probabilities: np.ndarray) -> pd.DataFrame:
+def add_predictions(run: TrainedRun, frame: pd.DataFrame, outputs: np.ndarray) -> pd.DataFrame:
+    """`outputs` are class probabilities, or for regression one column of values."""
     names = run.label_names
-    columns = {"predicted_label": [names[i] for i in probabilities.argmax(axis=1)]}
-    columns.update({f"prob_{name}": probabilities[:, index] for index, name in enumerate(names)})
+    if run.is_regression:
+        columns = {"predicted_value": outputs[:, 0]}
+    else:
+        columns = {"predicted_label": [names[i] for i in outputs.argmax(axis=1)]}
+        columns.update({f"prob_{name}": outputs[:, index] for index, name in enumerate(names)})
     clash = sorted(set(columns) & set(frame.columns))
     if clash:
         raise NekaError(f"input: the table already has columns {clash}; rename them before predicting")
@@ -48,11 +52,11 @@ def add_predictions(run: TrainedRun, frame: pd.DataFrame, probabilities: np.ndar
 
 
 def predict_file(run: TrainedRun, path: Path, output: Path, batch_size: int, accelerator: str) -> None:
-    encoding = run.config.data.get("encoding", "utf-8")
-    frame = read_table(path, "input", encoding, run.config.data.get("has_header", True))
+    data = run.config.data  # the input is read, and the output written, as the training table was
+    frame = read_table(path, "input", data.get("encoding", "utf-8"), data.get("has_header", True), data.get("sep"))
     probabilities = predict_probabilities(run, encode_frame(run, frame, path.name), batch_size, accelerator,
                                           show_progress=True)
-    write_table(add_predictions(run, frame, probabilities), output, "output")
+    write_table(add_predictions(run, frame, probabilities), output, "output", data.get("sep"))
 
 
 def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: str) -> None:
@@ -66,8 +70,12 @@ def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: st
     probabilities = predict_probabilities(run, encode_frame(run, frame, "stdin"), batch_size, accelerator)
     names = run.label_names
     for row, scores in zip(rows, probabilities):
-        answer = {"text": row[0] if len(row) == 1 else row, "label": names[int(scores.argmax())],
-                  "probabilities": {name: round(float(p), 6) for name, p in zip(names, scores)}}
+        answer = {"text": row[0] if len(row) == 1 else row}
+        if run.is_regression:
+            answer["value"] = round(float(scores[0]), 6)
+        else:
+            answer["label"] = names[int(scores.argmax())]
+            answer["probabilities"] = {name: round(float(p), 6) for name, p in zip(names, scores)}
         out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     out.flush()
 

@@ -16,6 +16,7 @@ from torchmetrics.classification import (  # noqa: E402
     MulticlassPrecision,
     MulticlassRecall,
 )
+from torchmetrics.functional import mean_absolute_error, mean_squared_error, r2_score  # noqa: E402
 
 
 def classification_metrics(probabilities: np.ndarray, labels: np.ndarray, split: str) -> dict[str, float]:
@@ -29,6 +30,13 @@ def classification_metrics(probabilities: np.ndarray, labels: np.ndarray, split:
         f"{split}_mse": float(F.mse_loss(probs, one_hot)),
         f"{split}_macro_f1": float(MulticlassF1Score(classes, average="macro")(probs, target)),
     }
+
+
+def regression_metrics(values: np.ndarray, targets: np.ndarray, split: str) -> dict[str, float]:
+    predictions, target = torch.tensor(values[:, 0]).float(), torch.tensor(targets).float()
+    return {f"{split}_mse": float(mean_squared_error(predictions, target)),
+            f"{split}_mae": float(mean_absolute_error(predictions, target)),
+            f"{split}_r2": float(r2_score(predictions, target))}
 
 
 def per_class_report(probabilities: np.ndarray, labels: np.ndarray, names: list[str]) -> pd.DataFrame:

@@ -17,9 +17,11 @@ def save_labels(run_dir: Path, label_map: dict[str, int]) -> None:
     write_json_atomic(run_dir / "labels.json", label_map)
 
 
-def save_inputs(run_dir: Path, input_columns: list[str], label_column: str) -> None:
-    """How a table row becomes a sequence: predict and evaluate read the same columns."""
-    write_json_atomic(run_dir / "inputs.json", {"input_columns": input_columns, "label_column": label_column})
+def save_inputs(run_dir: Path, input_columns: list[str], label_column: str, task: str) -> None:
+    """How a table row becomes a sequence and what the head predicts: predict, evaluate and
+    export read the same."""
+    write_json_atomic(run_dir / "inputs.json", {"input_columns": input_columns, "label_column": label_column,
+                                                "task": task})
 
 
 def save_vocabulary(run_dir: Path, tokenizer: NekaTokenizer) -> Path:

@@ -36,9 +36,17 @@ class TrainedRun:
         return sorted(self.label_map, key=self.label_map.get)
 
     @property
+    def inputs(self) -> dict:
+        """inputs.json, written by train: input columns in order, label column, task."""
+        return json.loads((self.run_dir / "inputs.json").read_text(encoding="utf-8"))
+
+    @property
     def input_columns(self) -> list[str]:
-        """The table columns joined into each sequence, in order (inputs.json, written by train)."""
-        return json.loads((self.run_dir / "inputs.json").read_text(encoding="utf-8"))["input_columns"]
+        return self.inputs["input_columns"]
+
+    @property
+    def is_regression(self) -> bool:
+        return self.inputs.get("task") == "regression"
 
 
 def open_run(run_dir: str | Path, ckpt: str = "best") -> TrainedRun:

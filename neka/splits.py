@@ -19,15 +19,18 @@ def sample_rows(frame: pd.DataFrame, max_rows: int | None, seed: int) -> pd.Data
     return frame.sample(n=max_rows, random_state=seed)
 
 
-def split_holdout(frame: pd.DataFrame, labels: pd.Series, size: float, seed: int,
+def split_holdout(frame: pd.DataFrame, labels: pd.Series | None, size: float, seed: int,
                   key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Carve `size` (a share of the rows) out of `frame`. Stratified when every class has at
-    least two rows and the holdout can hold one row of each class; otherwise random, with a
-    warning, because sklearn refuses to stratify then."""
+    """Carve `size` (a share of the rows) out of `frame`. Stratified by the class `labels`
+    when every class has at least two rows and the holdout can hold one row of each class;
+    otherwise random, with a warning, because sklearn refuses to stratify then. Regression
+    passes no labels: always random."""
     holdout_count = round(size * len(frame))
     if holdout_count < 1 or len(frame) - holdout_count < 1:
         raise NekaError(f"{key}: {size} of {len(frame)} rows leaves an empty split; use a share between "
                         f"{1 / len(frame):.3g} and {1 - 1 / len(frame):.3g}, or give more rows")
+    if labels is None:
+        return tuple(train_test_split(frame, test_size=holdout_count, random_state=seed))
     counts = labels.value_counts()
     can_stratify = counts.min() >= 2 and min(holdout_count, len(frame) - holdout_count) >= len(counts)
     if not can_stratify:

@@ -3,20 +3,22 @@
 import re
 from pathlib import Path
 
-COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"))
+CLASS_COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"))
+REGRESSION_COLUMNS = (("mse", "mse"), ("mae", "mae"), ("r2", "r2"))
 
 
 def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | None,
-                   split_sizes: dict[str, int], num_labels: int, parameter_count: int) -> str:
+                   split_sizes: dict[str, int], outputs: str, parameter_count: int) -> str:
+    columns = CLASS_COLUMNS if "val/acc" in metrics else REGRESSION_COLUMNS
     best = re.search(r"epoch(\d+)-step(\d+)", Path(checkpoint).name) if checkpoint else None
     lines = ["rows: " + ", ".join(f"{split} {count}" for split, count in split_sizes.items())
-             + f"; {num_labels} classes; model {parameter_count / 1e6:.1f} M parameters",
+             + f"; {outputs}; model {parameter_count / 1e6:.1f} M parameters",
              f"best checkpoint: epoch {best.group(1)}, step {best.group(2)}" if best
              else f"checkpoint: {checkpoint or 'final weights (no checkpoint saved)'}",
-             f"{'split':<6}" + "".join(f"{title:>15}" for _, title in COLUMNS)]
+             f"{'split':<6}" + "".join(f"{title:>15}" for _, title in columns)]
     for split in ("val", "test"):
         cells = "".join(f"{metrics[f'{split}/{name}']:>15.4f}" if f"{split}/{name}" in metrics else f"{'-':>15}"
-                        for name, _ in COLUMNS)
+                        for name, _ in columns)
         lines.append(f"{split:<6}{cells}")
     lines.append(f"run dir: {run_dir}")
     lines.append(f"tensorboard --logdir {run_dir / 'tb'}")

@@ -69,7 +69,7 @@ def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> s
             f"(byte {error.object[error.start]:#04x} at offset {error.start}); {hint}")
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, key: str) -> None:
+def write_table(frame: pd.DataFrame, path: str | Path, key: str, sep: str | None = None) -> None:
     """In the format the extension names, written atomically (neka/atomic.py)."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -79,7 +79,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, key: str) -> None:
         raise NekaError(f"{key}: folder {str(path.parent)!r} does not exist")
     with atomic_path(path) as temporary:
         if suffix in SEPARATORS:
-            frame.to_csv(temporary, sep=SEPARATORS[suffix], index=False)
+            frame.to_csv(temporary, sep=sep or SEPARATORS[suffix], index=False)
         elif suffix in (".jsonl", ".json"):
             frame.to_json(temporary, orient="records", lines=suffix == ".jsonl", force_ascii=False)
         elif suffix == ".parquet":

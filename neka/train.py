@@ -24,7 +24,13 @@ log = logging.getLogger(__name__)
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
     with user_errors():
-        return run(cfg).get(cfg.monitor)  # what a sweep compares
+        metrics = run(cfg)
+        return metrics.get(cfg.monitor or default_monitor(is_regression="val/acc" not in metrics))  # a sweep's value
+
+
+def default_monitor(is_regression: bool) -> str:
+    """What checkpoints and sweeps compare unless `monitor` names another metric."""
+    return "val/mse" if is_regression else "val/acc"
 
 
 def run(cfg: DictConfig) -> dict[str, float]:
@@ -37,15 +43,17 @@ def run(cfg: DictConfig) -> dict[str, float]:
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
     model: NekaClassifier = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
                                         pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler,
-                                        train_labels=data.encoded["train"].labels.tolist(), _convert_="all")
+                                        train_labels=data.encoded["train"].labels.tolist(), task=data.task,
+                                        _convert_="all")
     if data.max_len > model.max_positions:
         raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "
                         f"set data.max_len={model.max_positions} or less")
     save_labels(run_dir, data.label_map)
-    save_inputs(run_dir, data.input_columns, data.label_column)
+    save_inputs(run_dir, data.input_columns, data.label_column, data.task)
     save_vocabulary(run_dir, data.tokenizer)
 
-    callbacks = build_callbacks(run_dir, **OmegaConf.to_container(cfg.callbacks, resolve=True))
+    monitor = cfg.monitor or default_monitor(data.is_regression)
+    callbacks = build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True))
     trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir)),
                                    callbacks=callbacks, default_root_dir=str(run_dir))
     trainer.fit(model, datamodule=data, ckpt_path=cfg.ckpt_path)
@@ -55,7 +63,8 @@ def run(cfg: DictConfig) -> dict[str, float]:
     save_metrics(run_dir, metrics)
     sizes = {split: len(rows) for split, rows in data.encoded.items()}
     parameter_count = sum(p.numel() for p in model.parameters())
-    print(format_summary(metrics, run_dir, best, sizes, data.num_labels, parameter_count), flush=True)
+    outputs = "regression" if data.is_regression else f"{data.num_labels} classes"
+    print(format_summary(metrics, run_dir, best, sizes, outputs, parameter_count), flush=True)
     return metrics
 
 

@@ -20,7 +20,7 @@ class EncodedRows:
     token_ids: np.ndarray  # int32, every row's ids (specials included) back to back
     offsets: np.ndarray  # int64, row i is token_ids[offsets[i]:offsets[i + 1]]
     first_segment_lengths: np.ndarray  # int64, positions from here on are segment 1
-    labels: np.ndarray  # int64 class ids
+    labels: np.ndarray  # int64 class ids, or float32 targets for regression
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -69,4 +69,4 @@ def encode_rows(fields: list[list[list[int]]], labels: np.ndarray, cls_id: int, 
     np.cumsum(lengths, out=offsets[1:])
     token_ids = np.fromiter((i for r in rows for i in r), dtype=np.int32, count=int(offsets[-1]))
     return EncodedRows(token_ids, offsets, np.asarray(first_segment_lengths, dtype=np.int64),
-                       np.asarray(labels, dtype=np.int64))
+                       np.asarray(labels))

@@ -163,3 +163,27 @@ def test_unfinished_run_is_refused_unless_a_checkpoint_is_named(tiny_run, tmp_pa
     accepted = run_neka(f"run_dir={unfinished}", f"input={tmp_path / 'rows.csv'}", "ckpt=last", cwd=tmp_path,
                         module="neka.predict")
     assert accepted.returncode == 0, accepted.stderr[-2000:]
+
+
+def test_regression_trains_evaluates_predicts_and_exports(tmp_path):
+    """The final grade G3 itself as the target: MSE loss, logged as mse, mae and r2."""
+    result = run_neka("data=student_grade", "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_dir = tmp_path / "run"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics) == {f"{split}_{name}" for split in ("val", "test") for name in ("mse", "mae", "r2")}
+    assert "val_mse" in pd.read_csv(run_dir / "history.csv").columns
+    evaluated = run_neka(f"run_dir={run_dir}", cwd=tmp_path, module="neka.evaluate")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert json.loads((run_dir / "eval" / "metrics.json").read_text())["test_mse"] == pytest.approx(
+        metrics["test_mse"], rel=1e-4)
+    rows = pd.read_csv(packaged_data_path("student/student-por.csv"), sep=";").head(8)
+    rows.to_csv(tmp_path / "students.csv", sep=";", index=False)
+    predicted = run_neka(f"run_dir={run_dir}", f"input={tmp_path / 'students.csv'}", cwd=tmp_path,
+                         module="neka.predict")
+    assert predicted.returncode == 0, predicted.stderr[-2000:]
+    values = pd.read_csv(tmp_path / "students.predictions.csv", sep=";")["predicted_value"]
+    assert len(values) == 8 and values.between(-50, 70).all()
+    assert run_neka(f"run_dir={run_dir}", f"out={tmp_path / 'hf'}", cwd=tmp_path, module="neka.export").returncode == 0
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "hf")
+    assert model.config.problem_type == "regression" and model.config.num_labels == 1

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from neka.errors import NekaError
-from neka.labels import build_label_map, encode_labels, label_names
+from neka.labels import bin_labels, build_label_map, encode_labels, label_names, regression_targets, resolve_task
 
 
 def test_letters_map_to_sorted_ids():
@@ -29,3 +29,25 @@ def test_label_only_in_test_is_kept_with_a_warning(caplog):
         label_map = build_label_map(pd.Series(["a", "b"]), [pd.Series(["c"])], "r.csv")
     assert label_map == {"a": 0, "b": 1, "c": 2}
     assert "only in validation/test" in caplog.text
+
+
+def test_task_auto_detects_regression_only_for_many_or_fractional_numbers():
+    assert resolve_task("auto", pd.Series(range(30)), "g.csv") == "regression"
+    assert resolve_task("auto", pd.Series([1.5, 2.0, 3.0]), "g.csv") == "regression"
+    assert resolve_task("auto", pd.Series([0, 1, 2, 6] * 5), "g.csv") == "classification"
+    assert resolve_task("auto", pd.Series(["A", "B"]), "g.csv") == "classification"
+    with pytest.raises(NekaError, match="data.task: unknown task 'ranking'"):
+        resolve_task("ranking", pd.Series([1]), "g.csv")
+
+
+def test_regression_targets_must_be_numbers():
+    assert regression_targets(pd.Series([1, 2.5], name="G3"), "g.csv").tolist() == [1.0, 2.5]
+    with pytest.raises(NekaError, match=r"'G3' in g.csv has values that are not numbers \(\['x'\]\)"):
+        regression_targets(pd.Series([1, "x"], name="G3"), "g.csv")
+
+
+def test_numeric_grades_bin_into_named_classes():
+    grades = pd.Series([0, 9, 10, 15, 16, 20], name="G3")
+    assert bin_labels(grades, [0, 10, 12, 14, 16, 21], list("FDCBA"), "s.csv").tolist() == list("FFDBAA")
+    with pytest.raises(NekaError, match="1 values of 'G3' in s.csv fall outside"):
+        bin_labels(pd.Series([25], name="G3"), [0, 10, 21], ["F", "P"], "s.csv")
