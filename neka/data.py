@@ -21,6 +21,7 @@ from neka.labels import (
     regression_targets,
     resolve_task,
 )
+from neka.sampling import LengthGroupedBatchSampler
 from neka.splits import check_split_sizes, sample_rows, split_holdout
 from neka.tables import read_table
 from neka.tokenizers import NekaTokenizer
@@ -47,7 +48,7 @@ class NekaDataModule(pl.LightningDataModule):
                  has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
                  pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
-                 task: str = "auto"):
+                 task: str = "auto", group_by_length: bool = True):
         super().__init__()
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
@@ -60,7 +61,7 @@ class NekaDataModule(pl.LightningDataModule):
         self.drop_missing, self.max_len, self.batch_size = drop_missing, max_len, batch_size
         self.pad_to_max_len, self.num_workers, self.max_unk_share = pad_to_max_len, num_workers, max_unk_share
         self.tokenizer_factory = tokenizer_factory
-        self.sep, self.label_bins, self.task = sep, label_bins, task
+        self.sep, self.label_bins, self.task, self.group_by_length = sep, label_bins, task, group_by_length
         self.tokenizer: NekaTokenizer | None = None
         self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
         self.input_columns: list[str] = []
@@ -145,16 +146,27 @@ class NekaDataModule(pl.LightningDataModule):
                                                                   self.label_bins["names"], path)})
         return frame
 
-    def _loader(self, split: str, shuffle: bool) -> DataLoader:
-        collate = Collate(self.pad_id, self.max_len if self.pad_to_max_len else None)
-        return DataLoader(EncodedDataset(self.encoded[split]), batch_size=self.batch_size, shuffle=shuffle,
-                          collate_fn=collate, num_workers=self.num_workers)
+    def _collate(self) -> Collate:
+        return Collate(self.pad_id, self.max_len if self.pad_to_max_len else None)
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", shuffle=True)
+        rows = self.encoded["train"]
+        if self.group_by_length:
+            sampler = LengthGroupedBatchSampler(rows.valid_lengths, self.batch_size, self.seed)
+            return DataLoader(EncodedDataset(rows), batch_sampler=sampler, collate_fn=self._collate(),
+                              num_workers=self.num_workers)
+        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, shuffle=True, collate_fn=self._collate(),
+                          num_workers=self.num_workers)
+
+    def _evaluation_loader(self, split: str) -> DataLoader:
+        """Sorted by length: metrics do not depend on row order, padding does."""
+        rows = self.encoded[split]
+        order = np.argsort(rows.valid_lengths, kind="stable").tolist() if self.group_by_length else None
+        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, sampler=order,
+                          collate_fn=self._collate(), num_workers=self.num_workers)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader("val", shuffle=False)
+        return self._evaluation_loader("val")
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader("test", shuffle=False)
+        return self._evaluation_loader("test")

@@ -161,6 +161,10 @@ def test_kobert_experiment_trains_end_to_end_offline(layouts, layout, tmp_path):
     vocab = run_neka(str(run_dir), "--count", "6", cwd=tmp_path, module="neka.vocab")
     assert "size: 8002" in vocab.stdout and "[MASK]=4" in vocab.stdout and vocab.stdout.splitlines()[-1].split() == [
         "5", "▁"]
+    exported = run_neka(f"run_dir={run_dir}", f"out={tmp_path / 'hf'}", cwd=tmp_path, module="neka.export")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    reloaded = load_saved_tokenizer(tmp_path / "hf")  # the export carries KoBERT's files for neka
+    assert isinstance(reloaded, KoBertTokenizer) and reloaded.layout == layout
 
 
 def test_wrong_vocabulary_stops_before_training(layouts, tmp_path):

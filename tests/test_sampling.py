@@ -1,0 +1,38 @@
+import numpy as np
+
+from neka.sampling import LengthGroupedBatchSampler
+
+LENGTHS = np.random.default_rng(0).integers(3, 65, size=1003)
+
+
+def epoch_batches(seed=1, epoch=0, **kwargs):
+    sampler = LengthGroupedBatchSampler(LENGTHS, batch_size=64, seed=seed, **kwargs)
+    sampler.set_epoch(epoch)
+    return list(sampler), len(sampler)
+
+
+def test_every_row_exactly_once_per_epoch():
+    batches, count = epoch_batches()
+    assert len(batches) == count == 16
+    assert sorted(i for batch in batches for i in batch) == list(range(len(LENGTHS)))
+
+
+def test_order_changes_with_epoch_and_seed():
+    first = epoch_batches(epoch=0)[0]
+    assert first != epoch_batches(epoch=1)[0] and first != epoch_batches(seed=2)[0]
+    assert first == epoch_batches(epoch=0)[0]
+
+
+def test_batches_hold_similar_lengths():
+    grouped = epoch_batches()[0]
+    random = np.array_split(np.random.default_rng(0).permutation(len(LENGTHS)), 16)
+    padding = lambda batches: sum(LENGTHS[b].max() * len(b) - LENGTHS[b].sum() for b in map(np.asarray, batches))  # noqa: E731
+    assert padding(grouped) < 0.2 * padding(random)
+
+
+def test_two_ranks_see_disjoint_shards_that_cover_the_epoch():
+    rank0, count0 = epoch_batches(rank=0, world_size=2)
+    rank1, count1 = epoch_batches(rank=1, world_size=2)
+    assert count0 == count1 == len(rank0) == len(rank1) == 8
+    seen0, seen1 = {i for b in rank0 for i in b}, {i for b in rank1 for i in b}
+    assert seen0.isdisjoint(seen1) and seen0 | seen1 == set(range(len(LENGTHS)))
