@@ -1,6 +1,7 @@
 """NekaDataModule: read the table, choose columns, encode labels, split, tokenize, batch."""
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -66,6 +67,7 @@ class NekaDataModule(pl.LightningDataModule):
         self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
         self.input_columns: list[str] = []
         self.encoded: dict[str, EncodedRows] = {}
+        self.encoding_seconds = 0.0
 
     @property
     def is_regression(self) -> bool:
@@ -85,6 +87,7 @@ class NekaDataModule(pl.LightningDataModule):
         here), and Lightning calls it again inside fit and test."""
         if self.encoded:
             return
+        started = time.perf_counter()
         frames = self._read_and_split()
         labels = self._encode_labels(frames)
         fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
@@ -93,6 +96,8 @@ class NekaDataModule(pl.LightningDataModule):
             token_fields = [self.tokenizer.encode_batch(texts) for texts in fields[split]]
             self.encoded[split] = encode_rows(token_fields, labels[split], self.tokenizer.cls_id, self.tokenizer.sep_id,
                                               self.max_len, self.pair)
+        self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode
+        log.info("read and encoded the table in %.1f s", self.encoding_seconds)
         log_encoded_samples(self.encoded["train"], self.tokenizer)
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: train %d, val %d, test %d; %s; input columns %s", *(len(self.encoded[s]) for s in SPLITS),

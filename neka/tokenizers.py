@@ -78,7 +78,7 @@ class HFTokenizer:
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         """Ids without special tokens; the transform adds [CLS]/[SEP] itself."""
         return self.backend(texts, add_special_tokens=False, return_attention_mask=False,
-                            return_token_type_ids=False)["input_ids"]
+                            return_token_type_ids=False, verbose=False)["input_ids"]  # transform truncates
 
     def id_to_token(self, index: int) -> str:
         return self.backend.convert_ids_to_tokens(index)
@@ -142,4 +142,5 @@ def train_wordpiece(texts: Iterable[str], vocab_size: int, min_frequency: int,
     tokenizer.train_from_iterator(texts, trainer)
     log.info("trained a WordPiece vocabulary of %d pieces on the training split", tokenizer.get_vocab_size())
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]",
-                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                                   model_input_names=["input_ids", "token_type_ids", "attention_mask"])

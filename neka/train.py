@@ -1,19 +1,21 @@
 """`python -m neka.train`: fit, test the best checkpoint, and leave a complete run folder."""
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
 import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning import Trainer, seed_everything
+from pytorch_lightning import Callback, Trainer, seed_everything
 
 from neka.callbacks import build_callbacks
 from neka.cli import user_errors
 from neka.data import NekaDataModule
 from neka.errors import NekaError
 from neka.model import NekaClassifier
+from neka.precision import choose_precision
 from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.summary import format_summary
 from neka.tokenizers import load_tokenizer
@@ -33,8 +35,9 @@ def default_monitor(is_regression: bool) -> str:
     return "val/mse" if is_regression else "val/acc"
 
 
-def run(cfg: DictConfig) -> dict[str, float]:
-    """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`."""
+def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, float]:
+    """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`.
+    `extra_callbacks` let the benchmark time the real training path."""
     run_dir = Path(cfg.paths.run_dir)
     seed_everything(cfg.seed, workers=True)
     tokenizer_options = OmegaConf.to_container(cfg.tokenizer, resolve=True)
@@ -53,9 +56,11 @@ def run(cfg: DictConfig) -> dict[str, float]:
     save_vocabulary(run_dir, data.tokenizer)
 
     monitor = cfg.monitor or default_monitor(data.is_regression)
-    callbacks = build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True))
+    callbacks = [*build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
+                 *extra_callbacks]
+    precision = choose_precision(cfg.trainer.precision, cfg.trainer.accelerator)
     trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir)),
-                                   callbacks=callbacks, default_root_dir=str(run_dir))
+                                   callbacks=callbacks, default_root_dir=str(run_dir), precision=precision)
     trainer.fit(model, datamodule=data, ckpt_path=cfg.ckpt_path)
     best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
     metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],

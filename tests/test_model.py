@@ -86,3 +86,11 @@ def test_unknown_schedule_is_refused():
     with pytest.raises(NekaError, match="scheduler.name: unknown schedule 'step'"):
         NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER,
                        scheduler={"name": "step", "warmup_ratio": 0.1}, encoder=TINY)
+
+
+def test_automatic_precision_follows_the_hardware():
+    from neka.precision import choose_precision, has_native_bf16
+
+    assert choose_precision("16-mixed", "cpu") == "16-mixed"  # an explicit choice is kept
+    assert choose_precision("auto", "cpu") == ("bf16-mixed" if has_native_bf16("cpu") else "32-true")
+    assert choose_precision("auto", "mps") == "32-true"  # no native bfloat16 known there

@@ -1,0 +1,139 @@
+"""`python -m neka.bench`: train the same encoder on the same rows four ways, one after another.
+
+neka (its real training path, defaults), the Hugging Face Trainer as usually used, the HF
+Trainer best-tuned (length-grouped sampling, bf16 where native) and the seed notebook's loop.
+Same split, same WordPiece vocabulary (trained once), same initial encoder weights (saved
+once), the seed's hyper-parameters. Each peer runs in a fresh process (its own peak memory);
+figures are medians over --repeats.
+"""
+
+import argparse
+import json
+import multiprocessing
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from neka.bench.peers import PEERS, SEED_RECIPE, measure_peer
+from neka.model import build_encoder
+from neka.resources import packaged_data_path
+from neka.tokenizers import train_wordpiece
+
+SHAPES = {  # transformers.BertConfig fields
+    "tiny": {"num_hidden_layers": 2, "hidden_size": 128, "num_attention_heads": 2, "intermediate_size": 512},
+    "minilm-shape": {"num_hidden_layers": 6, "hidden_size": 384, "num_attention_heads": 12, "intermediate_size": 1536},
+}
+
+
+def prepare(workdir: Path, rows: int, test_rows: int, shape: str) -> int:
+    """Writes train.tsv, test.tsv and encoder/ (weights + tokenizer); returns non-embedding parameters."""
+    train = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(rows)
+    test = pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(test_rows)
+    train.to_csv(workdir / "train.tsv", sep="\t", index=False)
+    test.to_csv(workdir / "test.tsv", sep="\t", index=False)
+    tokenizer = train_wordpiece(train["document"], vocab_size=8000, min_frequency=2, lowercase=False)
+    tokenizer.model_max_length = SEED_RECIPE["max_len"]
+    tokenizer.save_pretrained(workdir / "encoder")
+    torch.manual_seed(0)
+    encoder = build_encoder(None, {**SHAPES[shape], "max_position_embeddings": 512}, len(tokenizer),
+                            tokenizer.pad_token_id)
+    encoder.save_pretrained(workdir / "encoder")
+    embeddings = sum(p.numel() for p in encoder.embeddings.parameters())
+    return sum(p.numel() for p in encoder.parameters()) - embeddings
+
+
+def gemm_flops(dtype: torch.dtype, size: int = 1024, repeats: int = 20) -> float:
+    """The machine's matrix-multiply FLOP/s for `dtype`, measured now."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    torch.mm(a, b)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        torch.mm(a, b)
+    return 2 * size ** 3 * repeats / (time.perf_counter() - started)
+
+
+def run_peer(name: str, workdir: Path, epochs: int, threads: int) -> dict:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=measure_peer, args=(name, str(workdir), epochs, threads, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    if "error" in result:
+        raise RuntimeError(f"peer {name} failed:\n{result['error']}")
+    return result
+
+
+def summarise(results: dict[str, list[dict]], rows: int, epochs: int, parameters: int, layers: int,
+              hidden: int, peaks: dict[str, float]) -> dict[str, dict]:
+    table = {}
+    for name, runs in results.items():
+        median = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "precision"}
+        flops = 6 * parameters * median["real_tokens"] + 12 * layers * hidden * median["squares"]
+        precision = runs[0]["precision"]
+        table[name] = {
+            "samples_per_s": median["rows"] / median["train_seconds"],
+            "real_tokens_per_s": median["real_tokens"] / median["train_seconds"],
+            "padding_share": 1 - median["real_tokens"] / median["computed_tokens"],
+            "tokenize_s": median["tokenize_seconds"], "test_acc": median["test_acc"], "test_ce": median["test_ce"],
+            "peak_rss_mb": median["peak_rss_mb"], "precision": precision,
+            "share_of_gemm_peak": flops / median["train_seconds"] / peaks[precision],
+            "train_s_all_repeats": [round(run["train_seconds"], 2) for run in runs],
+        }
+    return table
+
+
+def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
+    print(f"GEMM peak: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s")
+    header = ["peer", "samples/s", "tokens/s", "padding", "tokenize s", "test acc", "test ce", "peak MB", "prec",
+              "of peak", "train s (each repeat)"]
+    print("  ".join(f"{h:>12}" for h in header))
+    for name, row in table.items():
+        cells = [name, f"{row['samples_per_s']:.1f}", f"{row['real_tokens_per_s']:.0f}", f"{row['padding_share']:.0%}",
+                 f"{row['tokenize_s']:.2f}", f"{row['test_acc']:.4f}", f"{row['test_ce']:.4f}",
+                 f"{row['peak_rss_mb']:.0f}", row["precision"], f"{row['share_of_gemm_peak']:.1%}",
+                 str(row["train_s_all_repeats"])]
+        print("  ".join(f"{c:>12}" for c in cells))
+    neka = table["neka"]
+    for name, row in table.items():
+        if name != "neka":
+            print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s, "
+                  f"accuracy {100 * (neka['test_acc'] - row['test_acc']):+.1f} points, "
+                  f"ce {neka['test_ce'] - row['test_ce']:+.3f}, memory {neka['peak_rss_mb'] / row['peak_rss_mb']:.2f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m neka.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=4000, help="training rows from the embedded NSMC sample")
+    parser.add_argument("--test-rows", type=int, default=1000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3, help="runs per peer; figures are medians")
+    parser.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
+    parser.add_argument("--peers", nargs="+", choices=sorted(PEERS), default=list(PEERS))
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory(prefix="neka-bench-") as folder:
+        workdir = Path(folder)
+        parameters = prepare(workdir, args.rows, args.test_rows, args.shape)
+        peaks = {"fp32": gemm_flops(torch.float32), "bf16": gemm_flops(torch.bfloat16)}
+        results = {name: [] for name in args.peers}
+        for _ in range(args.repeats):
+            for name in args.peers:  # one after another: parallel peers would share 2 cores
+                results[name].append(run_peer(name, workdir, args.epochs, args.threads))
+        shape = SHAPES[args.shape]
+        table = summarise(results, args.rows, args.epochs, parameters, shape["num_hidden_layers"],
+                          shape["hidden_size"], peaks)
+    if args.json:
+        print(json.dumps({"peaks_flops": peaks, "peers": table, "args": vars(args)}, indent=2))
+    else:
+        print_table(table, peaks)
+
+
+if __name__ == "__main__":
+    main()

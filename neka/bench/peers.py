@@ -1,0 +1,201 @@
+"""The four ways to fine-tune the same encoder on the same rows that the benchmark compares.
+Each runs in its own process and returns what it measured."""
+
+import math
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from pytorch_lightning import Callback
+
+SEED_RECIPE = {"max_len": 64, "batch_size": 64, "lr": 5e-5, "warmup_ratio": 0.1, "max_grad_norm": 1.0}
+
+
+def _accuracy_and_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    return float((logits.argmax(-1) == labels).float().mean()), float(F.cross_entropy(logits.float(), labels))
+
+
+class _Counter:
+    """Real and computed (padded) tokens of the training batches."""
+
+    def __init__(self):
+        self.rows = self.real = self.computed = self.squares = 0
+
+    def add(self, attention_mask: torch.Tensor) -> None:
+        lengths = attention_mask.sum(dim=1)
+        self.rows += len(lengths)
+        self.real += int(lengths.sum())
+        self.squares += int((lengths ** 2).sum())
+        self.computed += attention_mask.numel()
+
+
+def run_neka(workdir: Path, epochs: int) -> dict:
+    from hydra import compose, initialize_config_dir
+
+    import neka  # noqa: F401  registers the resolvers
+    from neka.model import make_attention_mask
+    from neka.train import run
+
+    counter, clock = _Counter(), {}
+
+    class Timer(Callback):
+        def on_train_start(self, trainer, module):
+            clock["tokenize"] = trainer.datamodule.encoding_seconds
+            clock["start"] = time.perf_counter()
+
+        def on_train_batch_start(self, trainer, module, batch, batch_index):
+            counter.add(make_attention_mask(batch["valid_length"], batch["input_ids"].shape[1]))
+
+        def on_train_end(self, trainer, module):
+            clock["train"] = time.perf_counter() - clock["start"]
+
+    conf = Path(__file__).resolve().parents[2] / "conf"
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+        cfg = compose("train", overrides=[
+            "model=bert", f"model.pretrained={workdir / 'encoder'}", f"data.path={workdir / 'train.tsv'}",
+            f"data.test_path={workdir / 'test.tsv'}", "data.val_size=0.01", f"trainer.max_epochs={epochs}",
+            "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false", "scheduler=linear",
+            f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}", "callbacks.log_learning_rate=false"])
+    metrics = run(cfg, extra_callbacks=[Timer()])
+    return {"train_seconds": clock["train"], "tokenize_seconds": clock["tokenize"], "rows": counter.rows,
+            "real_tokens": counter.real,
+            "computed_tokens": counter.computed, "squares": counter.squares,
+            "test_acc": metrics["test/acc"], "test_ce": metrics["test/ce"]}
+
+
+def run_hf_trainer(workdir: Path, epochs: int, tuned: bool) -> dict:
+    """As practitioners use it: AutoModelForSequenceClassification + DataCollatorWithPadding,
+    no evaluation or saving during training. `tuned`: length-grouped sampling and bf16."""
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+        set_seed,
+    )
+
+    set_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(workdir / "encoder")
+    train, test = (pd.read_csv(workdir / name, sep="\t") for name in ("train.tsv", "test.tsv"))
+    started = time.perf_counter()
+    encoded = [tokenizer(frame["document"].tolist(), truncation=True, max_length=SEED_RECIPE["max_len"])
+               for frame in (train, test)]
+    tokenize_seconds = time.perf_counter() - started
+    rows = [[{"input_ids": ids, "token_type_ids": types, "attention_mask": mask, "labels": int(label)}
+             for ids, types, mask, label in zip(e["input_ids"], e["token_type_ids"], e["attention_mask"], f["label"])]
+            for e, f in zip(encoded, (train, test))]
+    counter, training = _Counter(), {"now": False}
+    padding = DataCollatorWithPadding(tokenizer)
+
+    def collate(features):
+        batch = padding(features)
+        if training["now"]:  # training batches only, not the test predictions
+            counter.add(batch["attention_mask"])
+        return batch
+
+    model = AutoModelForSequenceClassification.from_pretrained(workdir / "encoder", num_labels=2)
+    bf16 = tuned and _has_native_bf16()
+    arguments = TrainingArguments(
+        output_dir=str(workdir / "hf-run"), per_device_train_batch_size=SEED_RECIPE["batch_size"],
+        per_device_eval_batch_size=SEED_RECIPE["batch_size"], num_train_epochs=epochs,
+        learning_rate=SEED_RECIPE["lr"], warmup_steps=SEED_RECIPE["warmup_ratio"],  # a float: a share of steps
+        max_grad_norm=SEED_RECIPE["max_grad_norm"], weight_decay=0.01, eval_strategy="no", save_strategy="no",
+        logging_strategy="no", report_to=[], use_cpu=True, seed=0, bf16=bf16,
+        train_sampling_strategy="group_by_length" if tuned else "random", disable_tqdm=True)
+    trainer = Trainer(model=model, args=arguments, train_dataset=rows[0], data_collator=collate)
+    training["now"], started = True, time.perf_counter()
+    trainer.train()
+    training["now"], train_seconds = False, time.perf_counter() - started
+    prediction = trainer.predict(rows[1])
+    accuracy, ce = _accuracy_and_ce(torch.tensor(prediction.predictions), torch.tensor(prediction.label_ids))
+    return {"train_seconds": train_seconds, "tokenize_seconds": tokenize_seconds, "rows": counter.rows,
+            "real_tokens": counter.real,
+            "computed_tokens": counter.computed, "squares": counter.squares, "test_acc": accuracy, "test_ce": ce,
+            "precision": "bf16" if bf16 else "fp32"}
+
+
+def run_seed_loop(workdir: Path, epochs: int) -> dict:
+    """The seed notebook: every row padded to max_len, the mask built by a Python loop,
+    clip_grad_norm_, scheduler.step() each batch."""
+    from transformers import AutoTokenizer, BertModel, get_linear_schedule_with_warmup
+
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(workdir / "encoder")
+    train, test = (pd.read_csv(workdir / name, sep="\t") for name in ("train.tsv", "test.tsv"))
+    started = time.perf_counter()
+    tensors = [tokenizer(frame["document"].tolist(), truncation=True, padding="max_length",
+                         max_length=SEED_RECIPE["max_len"], return_tensors="pt") for frame in (train, test)]
+    tokenize_seconds = time.perf_counter() - started
+    bert = BertModel.from_pretrained(workdir / "encoder")
+    classifier = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(bert.config.hidden_size, 2))
+    no_decay = ["bias", "LayerNorm.weight"]
+    named = [*bert.named_parameters(), *classifier.named_parameters()]
+    optimizer = torch.optim.AdamW([
+        {"params": [p for n, p in named if not any(nd in n for nd in no_decay)], "weight_decay": 0.01},
+        {"params": [p for n, p in named if any(nd in n for nd in no_decay)], "weight_decay": 0.0}],
+        lr=SEED_RECIPE["lr"])
+    steps_per_epoch = math.ceil(len(train) / SEED_RECIPE["batch_size"])
+    total = steps_per_epoch * epochs
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * SEED_RECIPE["warmup_ratio"]), total)
+
+    def logits_of(token_ids, valid_length, segment_ids, training):
+        attention_mask = torch.zeros_like(token_ids)
+        for i, v in enumerate(valid_length):  # the seed's gen_attention_mask
+            attention_mask[i][:v] = 1
+        bert.train(training), classifier.train(training)
+        pooled = bert(input_ids=token_ids, token_type_ids=segment_ids, attention_mask=attention_mask).pooler_output
+        return classifier(pooled), attention_mask
+
+    counter = _Counter()
+    labels = [torch.tensor(frame["label"].to_numpy()) for frame in (train, test)]
+    started = time.perf_counter()
+    for _ in range(epochs):
+        for index in torch.randperm(len(train)).split(SEED_RECIPE["batch_size"]):
+            batch = {key: value[index] for key, value in tensors[0].items()}
+            logits, _ = logits_of(batch["input_ids"], batch["attention_mask"].sum(1), batch["token_type_ids"], True)
+            counter.add(batch["attention_mask"])  # every row padded to max_len: all of it is computed
+            loss = F.cross_entropy(logits, labels[0][index])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for _, p in named], SEED_RECIPE["max_grad_norm"])
+            optimizer.step()
+            scheduler.step()
+    train_seconds = time.perf_counter() - started
+    with torch.inference_mode():
+        logits = torch.cat([logits_of(tensors[1]["input_ids"][i], tensors[1]["attention_mask"][i].sum(1),
+                                      tensors[1]["token_type_ids"][i], False)[0]
+                            for i in torch.arange(len(test)).split(256)])
+    accuracy, ce = _accuracy_and_ce(logits, labels[1])
+    return {"train_seconds": train_seconds, "tokenize_seconds": tokenize_seconds, "rows": counter.rows,
+            "real_tokens": counter.real,
+            "computed_tokens": counter.computed, "squares": counter.squares, "test_acc": accuracy, "test_ce": ce}
+
+
+def _has_native_bf16() -> bool:
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+PEERS = {"neka": run_neka, "hf_trainer": lambda w, e: run_hf_trainer(w, e, tuned=False),
+         "hf_trainer_tuned": lambda w, e: run_hf_trainer(w, e, tuned=True), "seed_loop": run_seed_loop}
+
+
+def measure_peer(name: str, workdir: str, epochs: int, threads: int, queue) -> None:
+    """Child-process entry: runs one peer and reports its figures and its own peak memory."""
+    import resource
+
+    torch.set_num_threads(threads)
+    try:
+        result = PEERS[name](Path(workdir), epochs)
+    except Exception:  # noqa: BLE001  the parent waits on the queue: it must hear about any failure
+        queue.put({"error": traceback.format_exc()})
+        raise
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result.setdefault("precision", "fp32")
+    queue.put(result)
