@@ -13,15 +13,20 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.tensorboard import SummaryWriter
 
-from neka.atomic import atomic_path
 from neka.cli import user_errors
 from neka.errors import NekaError
 from neka.labels import check_known_labels, encode_labels, label_names, regression_targets
-from neka.reports import classification_metrics, confusion_figure, per_class_report, regression_metrics
+from neka.reports import (
+    classification_metrics,
+    confusion_figure,
+    per_class_report,
+    regression_metrics,
+    save_png_atomic,
+)
 from neka.run_files import write_json_atomic
 from neka.runs import TrainedRun, open_run
-from neka.scoring import encode_frame, predict_probabilities
-from neka.tables import read_table, write_table
+from neka.scoring import encode_frame, predict_outputs
+from neka.tables import write_table
 from neka.transform import EncodedRows
 
 
@@ -49,9 +54,8 @@ def rows_of_test_split(run: TrainedRun) -> EncodedRows:
 
 
 def rows_of_file(run: TrainedRun, path: Path) -> EncodedRows:
-    data = run.config.data
-    frame = read_table(path, "data.path", data.get("encoding", "utf-8"), data.get("has_header", True), data.get("sep"))
-    label_column = run.config.data.label_column
+    frame = run.read_table(path, "data.path")
+    label_column = run.inputs["label_column"]
     if label_column not in frame.columns:
         raise NekaError(f"data.path: {path.name} has no label column {label_column!r}; evaluation needs labels "
                         f"(python -m neka.predict scores unlabelled rows)")
@@ -65,29 +69,24 @@ def rows_of_file(run: TrainedRun, path: Path) -> EncodedRows:
 def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batch_size: int,
              accelerator: str) -> dict[str, float]:
     """metrics.json always; for classes also report.csv and the confusion matrix."""
-    probabilities = predict_probabilities(run, rows, batch_size, accelerator, show_progress=True)
+    outputs = predict_outputs(run, rows, batch_size, accelerator, show_progress=True)
     labels, names = rows.labels, run.label_names
     if run.is_regression:
-        metrics = regression_metrics(probabilities, labels, split)
+        metrics = regression_metrics(outputs, labels, split)
     else:
-        metrics = classification_metrics(probabilities, labels, split)
+        metrics = classification_metrics(outputs, labels, split)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out_dir / "metrics.json", {**metrics, f"{split}_rows": len(labels),
                                                  "checkpoint": str(run.checkpoint)})
     if run.is_regression:
         return metrics
-    write_table(per_class_report(probabilities, labels, names), out_dir / "report.csv", "eval")
-    figure = confusion_figure(probabilities, labels, names)
+    write_table(per_class_report(outputs, labels, names), out_dir / "report.csv", "eval")
+    figure = confusion_figure(outputs, labels, names)
     save_png_atomic(figure, out_dir / "confusion_matrix.png")
     with SummaryWriter(str(run.run_dir / "tb")) as writer:
         writer.add_figure(f"{split}/confusion_matrix", figure)
     plt.close(figure)
     return metrics
-
-
-def save_png_atomic(figure, path: Path) -> None:
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=120, format="png")
 
 
 if __name__ == "__main__":

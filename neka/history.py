@@ -1,16 +1,13 @@
 """The seed's train_history / loss_history per epoch, as history.csv and curves.png in the run
 folder, beside TensorBoard."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import Callback
 
-matplotlib.use("Agg")  # files only: no display on servers and in CI
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytorch_lightning as pl  # noqa: E402
-from pytorch_lightning.callbacks import Callback  # noqa: E402
-
-from neka.atomic import atomic_path  # noqa: E402
+from neka.atomic import atomic_path
+from neka.reports import save_png_atomic  # importing reports also selects matplotlib's file-only backend
 
 COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss",
            "train/mse": "train_mse", "val/mse": "val_mse", "val/r2": "val_r2"}  # classes or regression
@@ -46,8 +43,7 @@ class EpochHistory(Callback):
         history = pd.DataFrame(self.rows).drop_duplicates("epoch", keep="last")
         with atomic_path(self.run_dir / "history.csv") as temporary:
             history.to_csv(temporary, index=False)
-        with atomic_path(self.run_dir / "curves.png") as temporary:
-            plot_curves(history).savefig(temporary, dpi=110, format="png")
+        save_png_atomic(plot_curves(history), self.run_dir / "curves.png", dpi=110)
         plt.close("all")
 
 

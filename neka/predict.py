@@ -17,8 +17,8 @@ from omegaconf import DictConfig
 from neka.cli import user_errors
 from neka.errors import NekaError
 from neka.runs import TrainedRun, open_run
-from neka.scoring import encode_frame, predict_probabilities
-from neka.tables import read_table, write_table
+from neka.scoring import encode_frame, predict_outputs
+from neka.tables import write_table
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
@@ -52,11 +52,9 @@ def add_predictions(run: TrainedRun, frame: pd.DataFrame, outputs: np.ndarray) -
 
 
 def predict_file(run: TrainedRun, path: Path, output: Path, batch_size: int, accelerator: str) -> None:
-    data = run.config.data  # the input is read, and the output written, as the training table was
-    frame = read_table(path, "input", data.get("encoding", "utf-8"), data.get("has_header", True), data.get("sep"))
-    probabilities = predict_probabilities(run, encode_frame(run, frame, path.name), batch_size, accelerator,
-                                          show_progress=True)
-    write_table(add_predictions(run, frame, probabilities), output, "output", data.get("sep"))
+    frame = run.read_table(path, "input")  # and written back with the training table's separator
+    outputs = predict_outputs(run, encode_frame(run, frame, path.name), batch_size, accelerator, show_progress=True)
+    write_table(add_predictions(run, frame, outputs), output, "output", run.config.data.get("sep"))
 
 
 def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: str) -> None:
@@ -67,9 +65,9 @@ def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: st
         raise NekaError(f"input=-: line {short + 1} has {len(rows[short])} tab-separated fields; this run reads "
                         f"{len(columns)} ({columns})")
     frame = pd.DataFrame(rows, columns=columns)
-    probabilities = predict_probabilities(run, encode_frame(run, frame, "stdin"), batch_size, accelerator)
+    outputs = predict_outputs(run, encode_frame(run, frame, "stdin"), batch_size, accelerator)
     names = run.label_names
-    for row, scores in zip(rows, probabilities):
+    for row, scores in zip(rows, outputs):
         answer = {"text": row[0] if len(row) == 1 else row}
         if run.is_regression:
             answer["value"] = round(float(scores[0]), 6)

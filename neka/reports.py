@@ -4,6 +4,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and in CI
 
+from pathlib import Path  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -17,6 +19,13 @@ from torchmetrics.classification import (  # noqa: E402
     MulticlassRecall,
 )
 from torchmetrics.functional import mean_absolute_error, mean_squared_error, r2_score  # noqa: E402
+
+from neka.atomic import atomic_path  # noqa: E402
+
+
+def save_png_atomic(figure: Figure, path: Path, dpi: int = 120) -> None:
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=dpi, format="png")
 
 
 def classification_metrics(probabilities: np.ndarray, labels: np.ndarray, split: str) -> dict[str, float]:

@@ -12,11 +12,13 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
 
 from neka.errors import NekaError
 from neka.model import NekaClassifier
+from neka.tables import read_table
 from neka.tokenizers import NekaTokenizer, load_saved_tokenizer
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,11 @@ class TrainedRun:
     @property
     def is_regression(self) -> bool:
         return self.inputs.get("task") == "regression"
+
+    def read_table(self, path: Path, key: str) -> pd.DataFrame:
+        """A table read as the training table was: same encoding, header and separator."""
+        data = self.config.data
+        return read_table(path, key, data.get("encoding", "utf-8"), data.get("has_header", True), data.get("sep"))
 
 
 def open_run(run_dir: str | Path, ckpt: str = "best") -> TrainedRun:

@@ -33,9 +33,9 @@ def encode_frame(run: TrainedRun, frame: pd.DataFrame, file_name: str, labels: n
                        run.tokenizer.sep_id, run.config.data.max_len, bool(run.config.data.pair))
 
 
-def predict_probabilities(run: TrainedRun, rows: EncodedRows, batch_size: int, accelerator: str = "auto",
+def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, accelerator: str = "auto",
                           show_progress: bool = False) -> np.ndarray:
-    """(rows, classes) probabilities, in the order of `rows`."""
+    """(rows, classes) probabilities, or (rows, 1) values for regression, in the order of `rows`."""
     order = np.argsort(rows.valid_lengths, kind="stable")
     loader = DataLoader(EncodedDataset(rows), batch_size=batch_size, sampler=order.tolist(),
                         collate_fn=Collate(run.tokenizer.pad_id))
