@@ -1,23 +1,31 @@
-"""Lightning callbacks from `callbacks.*`: checkpoints (best and last), the learning rate in
-TensorBoard, and the per-epoch history.csv / curves.png."""
+"""Lightning callbacks from `callbacks.*`: checkpoints (best, last, and every N steps to resume
+from), the learning rate in TensorBoard, and the per-epoch history.csv / curves.png."""
 
 from pathlib import Path
 
 from pytorch_lightning.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 
 from neka.history import EpochHistory
+from neka.resume import RandomState
 
 LOWER_IS_BETTER = ("ce", "mse", "mae", "loss")
 
 
 def build_callbacks(run_dir: Path, monitor: str, checkpoint: dict, log_learning_rate: bool = True) -> list[Callback]:
-    """Checkpoints keep the best `monitor` value: the highest accuracy or R², the lowest loss."""
+    """Checkpoints keep the best `monitor` value (the highest accuracy or R², the lowest loss)
+    after each validation. Step checkpoints are a second ModelCheckpoint: Lightning lets one
+    callback save by epoch or by step, not both, and the best must be judged per epoch."""
     mode = "min" if monitor.rsplit("/", 1)[-1] in LOWER_IS_BETTER else "max"
+    every_n_train_steps = checkpoint.pop("every_n_train_steps", None)
     callbacks: list[Callback] = [
         ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode,
                         # metric names hold "/", which would become folders in a file name
                         filename="best-epoch{epoch}-step{step}", auto_insert_metric_name=False, **checkpoint),
     ]
+    if every_n_train_steps:  # only the newest is kept
+        callbacks.append(ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="step{step}", save_top_k=1,
+                                         auto_insert_metric_name=False, every_n_train_steps=every_n_train_steps))
+    callbacks.append(RandomState())
     if log_learning_rate:
         callbacks.append(LearningRateMonitor(logging_interval="step"))
     callbacks.append(EpochHistory(run_dir))

@@ -4,6 +4,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ from torch.utils.data import DataLoader
 
 from neka.batching import Collate, EncodedDataset
 from neka.columns import cells_as_text, handle_missing, select_input_columns
+from neka.encoding_cache import Encoding, cache_key, load_encoding, save_encoding
 from neka.errors import NekaError
 from neka.labels import (
     bin_labels,
@@ -22,11 +24,11 @@ from neka.labels import (
     regression_targets,
     resolve_task,
 )
-from neka.sampling import LengthGroupedBatchSampler
+from neka.sampling import LengthGroupedBatchSampler, ResumableLoader
 from neka.splits import check_split_sizes, sample_rows, split_holdout
-from neka.tables import read_table
+from neka.tables import check_table_file, read_table
 from neka.tokenizers import NekaTokenizer
-from neka.transform import EncodedRows, encode_rows
+from neka.transform import EncodedRows, encode_table
 from neka.unknowns import check_unknown_share, log_encoded_samples
 
 log = logging.getLogger(__name__)
@@ -49,10 +51,15 @@ class NekaDataModule(pl.LightningDataModule):
                  has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
                  pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
-                 task: str = "auto", group_by_length: bool = True):
+                 task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
+                 tokenizer_settings: dict | None = None):
+        """`tokenizer_settings` (the tokenizer config) goes into the encoding cache's key; without
+        it, or without `cache_dir`, nothing is cached."""
         super().__init__()
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
+        if max_len < 8:  # [CLS], a [SEP] per field and a few tokens of text
+            raise NekaError(f"data.max_len: {max_len} is too short to hold a row; use at least 8 (the seed used 64)")
         check_split_sizes(0 if val_path else val_size, 0 if test_path else test_size)
         self.path, self.val_path, self.test_path = path, val_path, test_path
         self.label_column, self.text_columns = str(label_column), text_columns
@@ -68,6 +75,9 @@ class NekaDataModule(pl.LightningDataModule):
         self.input_columns: list[str] = []
         self.encoded: dict[str, EncodedRows] = {}
         self.encoding_seconds = 0.0
+        self.cache_dir, self.tokenizer_settings = cache_dir, tokenizer_settings
+        self._train_loader: ResumableLoader | None = None
+        self._train_loader_state: dict | None = None  # from a checkpoint being resumed
 
     @property
     def is_regression(self) -> bool:
@@ -88,20 +98,46 @@ class NekaDataModule(pl.LightningDataModule):
         if self.encoded:
             return
         started = time.perf_counter()
-        frames = self._read_and_split()
-        labels = self._encode_labels(frames)
-        fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
-        self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
-        for split in SPLITS:
-            token_fields = [self.tokenizer.encode_batch(texts) for texts in fields[split]]
-            self.encoded[split] = encode_rows(token_fields, labels[split], self.tokenizer.cls_id, self.tokenizer.sep_id,
-                                              self.max_len, self.pair)
-        self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode
+        cache_folder = self._cache_folder()
+        cached = load_encoding(cache_folder) if cache_folder else None
+        if cached:
+            self.encoded, self.label_map, self.tokenizer = cached.encoded, cached.label_map, cached.tokenizer
+            self.input_columns, self.task = cached.input_columns, cached.task
+        else:
+            self._encode()
+            if cache_folder:
+                save_encoding(cache_folder, Encoding(self.encoded, self.label_map, self.input_columns, self.task,
+                                                     self.tokenizer))
+        self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode (or the cache)
         log.info("read and encoded the table in %.1f s", self.encoding_seconds)
         log_encoded_samples(self.encoded["train"], self.tokenizer)
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: train %d, val %d, test %d; %s; input columns %s", *(len(self.encoded[s]) for s in SPLITS),
                  "regression" if self.is_regression else f"{self.num_labels} classes", self.input_columns)
+
+    def _encode(self) -> None:
+        frames = self._read_and_split()
+        labels = self._encode_labels(frames)
+        fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
+        self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
+        for split in SPLITS:
+            self.encoded[split] = encode_table(self.tokenizer, fields[split], labels[split], self.max_len, self.pair)
+
+    def _cache_folder(self) -> Path | None:
+        """Keyed by the table files' bytes and every setting that changes what setup produces."""
+        if not self.cache_dir or self.tokenizer_settings is None or self.label_map:
+            return None
+        files = {key: path for key, path in (("data.path", self.path), ("data.val_path", self.val_path),
+                                             ("data.test_path", self.test_path)) if path}
+        for key, path in files.items():
+            check_table_file(path, key)  # a missing file is reported as the reader reports it
+        settings = {"files": list(files), "label_column": self.label_column, "text_columns": self.text_columns,
+                    "drop_columns": self.drop_columns, "pair": self.pair, "val_size": self.val_size,
+                    "test_size": self.test_size, "max_rows": self.max_rows, "seed": self.seed,
+                    "encoding": self.encoding, "sep": self.sep, "has_header": self.has_header,
+                    "drop_missing": self.drop_missing, "max_len": self.max_len, "label_bins": self.label_bins,
+                    "task": self.task, "tokenizer": self.tokenizer_settings}
+        return Path(self.cache_dir) / cache_key(list(files.values()), settings)
 
     def _encode_labels(self, frames: SplitFrames) -> dict[str, np.ndarray]:
         """Class ids through the label map (built here unless a trained run gave one), or
@@ -158,10 +194,23 @@ class NekaDataModule(pl.LightningDataModule):
         rows = self.encoded["train"]
         if self.group_by_length:
             sampler = LengthGroupedBatchSampler(rows.valid_lengths, self.batch_size, self.seed)
-            return DataLoader(EncodedDataset(rows), batch_sampler=sampler, collate_fn=self._collate(),
-                              num_workers=self.num_workers)
+            self._train_loader = ResumableLoader(EncodedDataset(rows), sampler, collate_fn=self._collate(),
+                                                 num_workers=self.num_workers)
+            if self._train_loader_state:
+                self._train_loader.load_state_dict(self._train_loader_state)
+            return self._train_loader
         return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, shuffle=True, collate_fn=self._collate(),
                           num_workers=self.num_workers)
+
+    def state_dict(self) -> dict:
+        """The training loader's place in its epoch, saved in checkpoints. Lightning would keep
+        it itself, but it builds the loader to count steps for the schedule before it restores
+        a checkpoint, and then never hands the loader its state; datamodule state is restored
+        before that."""
+        return {"train_loader": self._train_loader.state_dict()} if self._train_loader else {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self._train_loader_state = state_dict.get("train_loader")
 
     def _evaluation_loader(self, split: str) -> DataLoader:
         """Sorted by length: metrics do not depend on row order, padding does."""

@@ -33,7 +33,7 @@ from neka.transform import EncodedRows
 @hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     with user_errors():
-        run = open_run(cfg.run_dir, cfg.ckpt)
+        run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
         if cfg.data.path:
             rows, split = rows_of_file(run, Path(cfg.data.path)), "eval"
             out_dir = run.run_dir / "eval" / Path(cfg.data.path).stem

@@ -28,7 +28,7 @@ def main(cfg: DictConfig) -> None:
         out = Path(cfg.out)
         if out.exists() and (not out.is_dir() or any(out.iterdir())) and not cfg.overwrite:
             raise NekaError(f"out: {out} exists and is not empty; choose another folder or set overwrite=true")
-        export_run(open_run(cfg.run_dir, cfg.ckpt), out)
+        export_run(open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint), out)
         print(f"wrote {out}", file=sys.stderr)
 
 

@@ -21,6 +21,13 @@ class EpochHistory(Callback):
         self.run_dir = run_dir
         self.rows: list[dict[str, float]] = []
 
+    def state_dict(self) -> dict:
+        """Saved in checkpoints, so a resumed run's history.csv still has its earlier epochs."""
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.rows = list(state_dict["rows"])
+
     def _record(self, trainer: pl.Trainer, epoch: int) -> None:
         metrics = trainer.callback_metrics
         if epoch < 0 or "val/mse" not in metrics:  # both tasks log val/mse

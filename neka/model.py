@@ -9,6 +9,7 @@ import pytorch_lightning as pl
 import torch
 from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
+from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
 from neka.errors import NekaError
@@ -28,14 +29,15 @@ def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
 
 
 def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int, pad_id: int,
-                  encoder_config: dict | None = None) -> PreTrainedModel:
+                  encoder_config: dict | None = None, trust_remote_code: bool = False) -> PreTrainedModel:
     """A pretrained encoder by name or folder, or a fresh BERT sized by `encoder` (model=tiny)
     whose vocabulary is the tokenizer's, or (`encoder_config`, from a checkpoint) the same
     architecture as a saved run, whose weights the checkpoint then fills in."""
     if encoder_config:
         return AutoModel.from_config(AutoConfig.for_model(**encoder_config))
     if pretrained:
-        model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained")
+        model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained",
+                                trust_remote_code=trust_remote_code)
         model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
         if model.config.vocab_size < vocab_size:
             raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the "
@@ -66,14 +68,15 @@ class NekaClassifier(pl.LightningModule):
     def __init__(self, num_labels: int, vocab_size: int, pad_id: int, optimizer: dict, scheduler: dict,
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
                  encoder_config: dict | None = None, class_weights: str | None = None,
-                 train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse"):
+                 train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse",
+                 trust_remote_code: bool = False):
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
-        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id, encoder_config)
+        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id, encoder_config, trust_remote_code)
         # saved in every checkpoint, so evaluate/predict rebuild the encoder offline, without model.pretrained
         self.hparams["encoder_config"] = self.encoder.config.to_dict()
         self.dropout = nn.Dropout(dr_rate)
@@ -85,6 +88,9 @@ class NekaClassifier(pl.LightningModule):
         for split in ("train", "val", "test"):
             setattr(self, f"{split}_metrics", RegressionMetrics(regression_loss) if is_regression
                     else SplitMetrics(num_labels))
+        for metric in self.train_metrics.modules():  # in checkpoints: a resumed epoch's train metrics
+            if isinstance(metric, Metric):            # still count the batches before the kill
+                metric.persistent(True)
 
     @property
     def max_positions(self) -> int:

@@ -24,7 +24,7 @@ from neka.tables import write_table
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
 def main(cfg: DictConfig) -> None:
     with user_errors():
-        run = open_run(cfg.run_dir, cfg.ckpt)
+        run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
         if cfg.input == "-":
             predict_stream(run, sys.stdin, sys.stdout, cfg.batch_size, cfg.accelerator)
         else:

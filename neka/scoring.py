@@ -14,7 +14,7 @@ from neka.batching import Collate, EncodedDataset
 from neka.columns import cells_as_text
 from neka.errors import NekaError
 from neka.runs import TrainedRun
-from neka.transform import EncodedRows, encode_rows
+from neka.transform import EncodedRows, encode_table
 
 
 def input_columns(run: TrainedRun, frame: pd.DataFrame, file_name: str) -> list[str]:
@@ -29,8 +29,7 @@ def input_columns(run: TrainedRun, frame: pd.DataFrame, file_name: str) -> list[
 def encode_frame(run: TrainedRun, frame: pd.DataFrame, file_name: str, labels: np.ndarray | None = None) -> EncodedRows:
     fields = [cells_as_text(frame[column]) for column in input_columns(run, frame, file_name)]
     labels = np.zeros(len(frame), dtype=np.int64) if labels is None else labels
-    return encode_rows([run.tokenizer.encode_batch(texts) for texts in fields], labels, run.tokenizer.cls_id,
-                       run.tokenizer.sep_id, run.config.data.max_len, bool(run.config.data.pair))
+    return encode_table(run.tokenizer, fields, labels, run.config.data.max_len, bool(run.config.data.pair))
 
 
 def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, accelerator: str = "auto",

@@ -16,15 +16,8 @@ def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: 
                sep: str | None = None) -> pd.DataFrame:
     """`key` is the config key that named the file, so the error can say what to change.
     Header-less delimited files get the column names "0", "1", ..."""
-    path = Path(path)
-    if not path.exists():
-        raise NekaError(f"{key}: no file {str(path)!r}; give the path of a CSV, TSV, JSONL, Parquet or XLSX table")
-    if path.is_dir():
-        raise NekaError(f"{key}: {str(path)!r} is a folder, not a table file")
+    path = check_table_file(path, key)
     suffix = path.suffix.lower()
-    if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
-        known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
-        raise NekaError(f"{key}: cannot read {path.name!r}: unknown extension {suffix!r}; use one of {known}")
     try:
         frame = _read_by_suffix(path, suffix, encoding, has_header, sep)
     except UnicodeDecodeError as error:
@@ -43,6 +36,20 @@ def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: 
         raise NekaError(f"{key}: {path.name} has a header but no rows")
     frame.columns = [str(column) for column in frame.columns]
     return frame
+
+
+def check_table_file(path: str | Path, key: str) -> Path:
+    """What can be told before reading: the file exists, is a file, has a known extension."""
+    path = Path(path)
+    if not path.exists():
+        raise NekaError(f"{key}: no file {str(path)!r}; give the path of a CSV, TSV, JSONL, Parquet or XLSX table")
+    if path.is_dir():
+        raise NekaError(f"{key}: {str(path)!r} is a folder, not a table file")
+    suffix = path.suffix.lower()
+    if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
+        known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
+        raise NekaError(f"{key}: cannot read {path.name!r}: unknown extension {suffix!r}; use one of {known}")
+    return path
 
 
 def _read_by_suffix(path: Path, suffix: str, encoding: str, has_header: bool, sep: str | None) -> pd.DataFrame:

@@ -94,12 +94,14 @@ class HFTokenizer:
 
 
 def load_tokenizer(kind: str, pretrained: str | None = None, vocab_size: int = 8000, min_frequency: int = 2,
-                   lowercase: bool = False, train_texts: Iterable[str] = ()) -> NekaTokenizer:
+                   lowercase: bool = False, train_texts: Iterable[str] = (),
+                   trust_remote_code: bool = False) -> NekaTokenizer:
     """`train_texts` (the training split's fields) are used only by kind=wordpiece."""
     if kind == "hf":
         if not pretrained:
             raise NekaError("tokenizer.pretrained: give a Hugging Face tokenizer's name or folder (tokenizer=hf)")
-        backend = load_pretrained(AutoTokenizer.from_pretrained, pretrained, "tokenizer.pretrained")
+        backend = load_pretrained(AutoTokenizer.from_pretrained, pretrained, "tokenizer.pretrained",
+                                  trust_remote_code=trust_remote_code)
         return HFTokenizer(backend, pretrained)
     if kind == "kobert":
         if not pretrained:

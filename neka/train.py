@@ -16,9 +16,10 @@ from neka.data import NekaDataModule
 from neka.errors import NekaError
 from neka.model import NekaClassifier
 from neka.precision import choose_precision
+from neka.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
 from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.summary import format_summary
-from neka.tokenizers import load_tokenizer
+from neka.tokenizers import load_saved_tokenizer, load_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +40,14 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`.
     `extra_callbacks` let the benchmark time the real training path."""
     run_dir = Path(cfg.paths.run_dir)
-    seed_everything(cfg.seed, workers=True)
-    tokenizer_options = OmegaConf.to_container(cfg.tokenizer, resolve=True)
-    data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=partial(load_tokenizer, **tokenizer_options),
-                                       _convert_="all")
+    seed_everything(cfg.seed, workers=True, verbose=False)
+    tokenizer_settings = OmegaConf.to_container(cfg.tokenizer, resolve=True)
+    if cfg.get("resume"):  # the saved vocabulary, not a retrained one: the checkpoint's embeddings index it
+        tokenizer_factory, tokenizer_settings = lambda train_texts: load_saved_tokenizer(run_dir / "vocab"), None
+    else:
+        tokenizer_factory = partial(load_tokenizer, **tokenizer_settings)
+    data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
+                                       tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
     model: NekaClassifier = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
                                         pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler,
@@ -51,21 +56,29 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     if data.max_len > model.max_positions:
         raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "
                         f"set data.max_len={model.max_positions} or less")
-    save_labels(run_dir, data.label_map)
-    save_inputs(run_dir, data.input_columns, data.label_column, data.task)
-    save_vocabulary(run_dir, data.tokenizer)
+    if not cfg.get("resume"):  # a resumed run keeps the files its first start wrote
+        save_labels(run_dir, data.label_map)
+        save_inputs(run_dir, data.input_columns, data.label_column, data.task)
+        save_vocabulary(run_dir, data.tokenizer)
 
     monitor = cfg.monitor or default_monitor(data.is_regression)
     callbacks = [*build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
                  *extra_callbacks]
     precision = choose_precision(cfg.trainer.precision, cfg.trainer.accelerator)
-    trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir)),
-                                   callbacks=callbacks, default_root_dir=str(run_dir), precision=precision)
-    trainer.fit(model, datamodule=data, ckpt_path=cfg.ckpt_path)
+    ckpt_path, logger_options = cfg.ckpt_path, {}
+    if cfg.get("resume"):
+        ckpt_path = newest_checkpoint(run_dir)
+        logger_options["purge_step"] = logged_step(ckpt_path)  # TensorBoard drops what the killed run logged later
+        log.info("resuming %s from %s (step %d)", run_dir, ckpt_path.name, logger_options["purge_step"])
+    trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir), **logger_options),
+                                   callbacks=callbacks, default_root_dir=str(run_dir), precision=precision,
+                                   plugins=[AtomicCheckpointIO()])
+    trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
     best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
     metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
                **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
     save_metrics(run_dir, metrics)
+    log.info("run complete: wrote %s", run_dir / "metrics.json")  # a killed run's log lacks this line
     sizes = {split: len(rows) for split, rows in data.encoded.items()}
     parameter_count = sum(p.numel() for p in model.parameters())
     outputs = "regression" if data.is_regression else f"{data.num_labels} classes"

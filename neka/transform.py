@@ -70,3 +70,24 @@ def encode_rows(fields: list[list[list[int]]], labels: np.ndarray, cls_id: int, 
     token_ids = np.fromiter((i for r in rows for i in r), dtype=np.int32, count=int(offsets[-1]))
     return EncodedRows(token_ids, offsets, np.asarray(first_segment_lengths, dtype=np.int64),
                        np.asarray(labels))
+
+
+def encode_table(tokenizer, fields: list[list[str]], labels: np.ndarray, max_len: int, pair: bool,
+                 chunk_rows: int = 20_000) -> EncodedRows:
+    """Tokenizes and encodes `chunk_rows` rows at a time: the tokenizer's lists of Python ints
+    exist for one chunk only, so a 200,000-row table is held as flat arrays."""
+    parts = []
+    for start in range(0, max(len(labels), 1), chunk_rows):
+        token_fields = [tokenizer.encode_batch(texts[start:start + chunk_rows]) for texts in fields]
+        parts.append(encode_rows(token_fields, labels[start:start + chunk_rows], tokenizer.cls_id, tokenizer.sep_id,
+                                 max_len, pair))
+    return concatenate_rows(parts)
+
+
+def concatenate_rows(parts: list[EncodedRows]) -> EncodedRows:
+    offsets = [parts[0].offsets]
+    for part in parts[1:]:
+        offsets.append(part.offsets[1:] + offsets[-1][-1])
+    return EncodedRows(np.concatenate([p.token_ids for p in parts]), np.concatenate(offsets),
+                       np.concatenate([p.first_segment_lengths for p in parts]),
+                       np.concatenate([p.labels for p in parts]))

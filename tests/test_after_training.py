@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -11,9 +12,11 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, pipeline
 
+from neka.errors import NekaError
 from neka.metrics import SplitMetrics
-from neka.model import build_loss_weights
+from neka.model import NekaClassifier, build_loss_weights
 from neka.resources import packaged_data_path
+from neka.runs import load_model
 from neka.tables import read_table
 
 from conftest import assert_user_error, run_neka
@@ -137,14 +140,6 @@ def test_not_a_run_and_unreadable_checkpoint_are_one_line_errors(tiny_run, tmp_p
     assert_user_error(result, "broken.ckpt is not a readable checkpoint")
 
 
-def test_predict_input_missing_a_training_column(tiny_run, tmp_path):
-    REVIEWS.rename(columns={"document": "text"}).to_csv(tmp_path / "renamed.csv", index=False)
-    result = run_neka(f"run_dir={tiny_run[0]}", f"input={tmp_path / 'renamed.csv'}", cwd=tmp_path,
-                      module="neka.predict")
-    assert_user_error(result, "renamed.csv lacks the training columns ['document']")
-    assert not (tmp_path / "renamed.predictions.csv").exists()
-
-
 def test_evaluation_labels_the_model_never_saw(tiny_run, tmp_path):
     REVIEWS.assign(label=[2] * len(REVIEWS)).to_csv(tmp_path / "unseen.csv", index=False)
     result = run_neka(f"run_dir={tiny_run[0]}", f"data.path={tmp_path / 'unseen.csv'}", cwd=tmp_path,
@@ -187,3 +182,11 @@ def test_regression_trains_evaluates_predicts_and_exports(tmp_path):
     assert run_neka(f"run_dir={run_dir}", f"out={tmp_path / 'hf'}", cwd=tmp_path, module="neka.export").returncode == 0
     model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "hf")
     assert model.config.problem_type == "regression" and model.config.num_labels == 1
+
+
+def test_a_checkpoint_needing_unpickling_loads_only_when_trusted(tiny_run, tmp_path):
+    state = torch.load(next((tiny_run[0] / "checkpoints").glob("best-*.ckpt")), weights_only=True)
+    torch.save({**state, "note": PurePosixPath("made elsewhere")}, tmp_path / "pickled.ckpt")
+    with pytest.raises(NekaError, match="trust_checkpoint=true"):
+        load_model(tmp_path / "pickled.ckpt")
+    assert isinstance(load_model(tmp_path / "pickled.ckpt", trust_checkpoint=True), NekaClassifier)

@@ -115,33 +115,6 @@ def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path):
     assert_user_error(result, "'monologg/kobert'", "pretrained=DIR")
 
 
-def _write(frame: pd.DataFrame, path: Path, **options) -> str:
-    frame.to_csv(path, index=False, **options)
-    return path.name
-
-
-REVIEWS = pd.DataFrame({"document": ["좋은 영화", "별로다", "최고", "지루해"] * 5, "label": [1, 0, 1, 0] * 5})
-
-
-@pytest.mark.parametrize("make_input, fragments", [
-    (lambda d: "absent.csv", ["data.path", "absent.csv"]),
-    (lambda d: _write(REVIEWS.head(0), d / "empty.csv"), ["empty.csv", "no rows"]),
-    (lambda d: _write(REVIEWS.assign(label=[1, None, 0, 1] * 5), d / "holes.csv"), ["data.drop_missing", "row 2"]),
-    (lambda d: _write(REVIEWS.assign(label=1), d / "one.csv"), ["one class only"]),
-    (lambda d: _write(REVIEWS, d / "korean.csv", encoding="cp949"), ["data.encoding=cp949", "korean.csv"]),
-    (lambda d: _write(REVIEWS.rename(columns={"document": "doc"}), d / "renamed.csv"),
-     ["data.text_columns", "'document'", "renamed.csv"]),
-])
-def test_bad_input_is_one_line_exit_2_and_leaves_earlier_runs_alone(tmp_path, make_input, fragments):
-    earlier = tmp_path / "outputs" / "earlier-run"
-    earlier.mkdir(parents=True)
-    (earlier / "metrics.json").write_text('{"test_acc": 0.9}')
-    result = run_neka(f"data.path={make_input(tmp_path)}", "data.test_path=null", cwd=tmp_path)
-    assert_user_error(result, *fragments)
-    assert (earlier / "metrics.json").read_text() == '{"test_acc": 0.9}'
-    assert sorted(p.name for p in earlier.iterdir()) == ["metrics.json"]
-
-
 def test_a_finished_run_folder_is_never_reused(tiny_run):
     run_dir, _ = tiny_run
     before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}

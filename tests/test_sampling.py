@@ -1,6 +1,6 @@
 import numpy as np
 
-from neka.sampling import LengthGroupedBatchSampler
+from neka.sampling import LengthGroupedBatchSampler, ResumableLoader
 
 LENGTHS = np.random.default_rng(0).integers(3, 65, size=1003)
 
@@ -36,3 +36,21 @@ def test_two_ranks_see_disjoint_shards_that_cover_the_epoch():
     assert count0 == count1 == len(rank0) == len(rank1) == 8
     seen0, seen1 = {i for b in rank0 for i in b}, {i for b in rank1 for i in b}
     assert seen0.isdisjoint(seen1) and seen0 | seen1 == set(range(len(LENGTHS)))
+
+
+def test_a_resumed_loader_continues_its_epoch_where_the_checkpoint_was_taken():
+    def loader() -> ResumableLoader:
+        return ResumableLoader(list(range(len(LENGTHS))), LengthGroupedBatchSampler(LENGTHS, 64, seed=1),
+                               collate_fn=lambda rows: rows)
+    first = loader()
+    first.batch_sampler.set_epoch(3)
+    epoch = iter(first)
+    taken = [next(epoch) for _ in range(5)]
+    state = first.state_dict()
+    assert state == {"epoch": 3, "batches": 5}
+    resumed = loader()
+    resumed.load_state_dict(state)
+    resumed.batch_sampler.set_epoch(3)
+    assert taken + list(resumed) == epoch_batches(epoch=3)[0]
+    resumed.batch_sampler.set_epoch(4)
+    assert list(resumed) == epoch_batches(epoch=4)[0]  # the next epoch is whole again

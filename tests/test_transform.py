@@ -7,7 +7,7 @@ from neka.batching import Collate, EncodedDataset
 from neka.errors import NekaError
 from neka.resources import packaged_data_path
 from neka.tokenizers import HFTokenizer, train_wordpiece
-from neka.transform import encode_rows, truncate_longest_first
+from neka.transform import encode_rows, encode_table, truncate_longest_first
 
 from conftest import assert_matches_gluonnlp
 
@@ -71,3 +71,13 @@ def test_collate_pads_to_the_longest_row_with_pad_id(word_tokenizer):
     assert batch["valid_length"].tolist() == [4, 3]
     assert batch["labels"].tolist() == [1, 0]
     assert batch["token_type_ids"].dtype == torch.long and batch["token_type_ids"].sum() == 0
+
+
+def test_encoding_in_chunks_equals_encoding_at_once(word_tokenizer):
+    fields = [["영화 최고", "별로 ##다", "1 87 63", "a b c d e", "좋"] * 3, ["a", "b c", "", "d", "e e e"] * 3]
+    labels = np.arange(15)
+    token_fields = [word_tokenizer.encode_batch(texts) for texts in fields]
+    whole = encode_rows(token_fields, labels, word_tokenizer.cls_id, word_tokenizer.sep_id, 8, pair=True)
+    chunked = encode_table(word_tokenizer, fields, labels, 8, pair=True, chunk_rows=4)
+    for name in ("token_ids", "offsets", "first_segment_lengths", "labels"):
+        assert np.array_equal(getattr(chunked, name), getattr(whole, name)), name

@@ -84,6 +84,8 @@ def summarise(results: dict[str, list[dict]], rows: int, epochs: int, parameters
             "share_of_gemm_peak": flops / median["train_seconds"] / peaks[precision],
             "train_s_all_repeats": [round(run["train_seconds"], 2) for run in runs],
         }
+        if "test_seconds" in median:  # the test split through Trainer.test: no gradients, sorted by length
+            table[name]["eval_rows_per_s"] = median["test_rows"] / median["test_seconds"]
     return table
 
 
@@ -99,6 +101,9 @@ def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
                  str(row["train_s_all_repeats"])]
         print("  ".join(f"{c:>12}" for c in cells))
     neka = table["neka"]
+    if "eval_rows_per_s" in neka:
+        print(f"neka evaluation: {neka['eval_rows_per_s']:.0f} rows/s, "
+              f"{neka['eval_rows_per_s'] / neka['samples_per_s']:.1f}x its training samples/s")
     for name, row in table.items():
         if name != "neka":
             print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s, "

@@ -1,0 +1,42 @@
+"""A second setup on the same table and settings reads the first one's encoding back."""
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from neka.data import NekaDataModule
+from neka.resources import packaged_data_path
+from neka.tokenizers import load_tokenizer
+
+SETTINGS = {"kind": "wordpiece", "vocab_size": 2000}
+
+
+def setup_data(table, cache_dir, **options) -> NekaDataModule:
+    data = NekaDataModule(str(table), "label", partial(load_tokenizer, **SETTINGS), text_columns=["document"],
+                          cache_dir=str(cache_dir), tokenizer_settings=SETTINGS, **options)
+    data.setup("fit")
+    return data
+
+
+def test_same_table_and_settings_reuse_the_encoding_and_vocabulary(tmp_path, caplog):
+    table = tmp_path / "reviews.tsv"
+    pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(300).to_csv(table, sep="\t", index=False)
+    first = setup_data(table, tmp_path / "cache")
+    caplog.set_level("INFO", logger="neka.encoding_cache")
+    second = setup_data(table, tmp_path / "cache")
+    assert "reused the encoding cached" in caplog.text
+    assert second.label_map == first.label_map and second.input_columns == first.input_columns
+    for split in ("train", "val", "test"):
+        assert np.array_equal(second.encoded[split].token_ids, first.encoded[split].token_ids)
+        assert np.array_equal(second.encoded[split].labels, first.encoded[split].labels)
+    assert [second.tokenizer.id_to_token(i) for i in range(len(second.tokenizer))] == \
+           [first.tokenizer.id_to_token(i) for i in range(len(first.tokenizer))]
+
+    caplog.clear()
+    setup_data(table, tmp_path / "cache", max_len=32)  # another setting: another entry
+    with table.open("a", encoding="utf-8") as handle:  # another file content: another entry
+        handle.write("999\t새로 넣은 리뷰\t1\n")
+    setup_data(table, tmp_path / "cache")
+    assert "reused" not in caplog.text
+    assert len(list((tmp_path / "cache").iterdir())) == 3

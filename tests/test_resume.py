@@ -1,0 +1,104 @@
+"""Reproducible runs and resuming a killed one: real training subprocesses, compared exactly."""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from neka.resources import packaged_data_path
+
+from conftest import assert_user_error, run_neka
+
+# 900 training rows in batches of 32: 29 steps an epoch, a step checkpoint every 5
+SETTINGS = ("data.max_rows=1000", "data.batch_size=32", "trainer.max_epochs=2", "trainer.deterministic=true",
+            "callbacks.checkpoint.every_n_train_steps=5")
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """One working folder, so the runs share data.cache_dir as a user's runs do."""
+    folder = tmp_path_factory.mktemp("resume")
+    result = run_neka(*SETTINGS, "hydra.run.dir=uninterrupted", cwd=folder)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder
+
+
+def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
+    """Every scalar TensorBoard shows, as (step, value), after its purge of re-logged steps."""
+    accumulator = EventAccumulator(str(run_dir / "tb"))
+    accumulator.Reload()
+    return {tag: [(event.step, event.value) for event in accumulator.Scalars(tag)]
+            for tag in accumulator.Tags()["scalars"]}
+
+
+def kill_after_first_step_checkpoint(folder: Path, run_name: str) -> None:
+    process = subprocess.Popen([sys.executable, "-m", "neka.train", *SETTINGS, f"hydra.run.dir={run_name}"],
+                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    checkpoints = folder / run_name / "checkpoints"
+    deadline = time.monotonic() + 120
+    while not list(checkpoints.glob("step*.ckpt")):
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def test_killed_run_resumes_to_exactly_the_uninterrupted_result(workdir):
+    kill_after_first_step_checkpoint(workdir, "killed")
+    killed = workdir / "killed"
+    assert not (killed / "metrics.json").exists()
+    assert "run complete" not in (killed / "train.log").read_text()
+
+    result = run_neka(*SETTINGS, "resume=killed", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (killed / "train.log").read_text()
+    resumed_from = log.split("resuming ", 1)[1].split("\n", 1)[0]
+    assert " from step" in resumed_from  # a mid-epoch step checkpoint, not an epoch's end
+    uninterrupted = workdir / "uninterrupted"
+    assert (killed / "metrics.json").read_text() == (uninterrupted / "metrics.json").read_text()
+    assert (killed / "history.csv").read_text() == (uninterrupted / "history.csv").read_text()
+    resumed_scalars = scalars(killed)
+    assert resumed_scalars == scalars(uninterrupted)  # same steps and values: nothing logged twice
+    for tag, events in resumed_scalars.items():
+        if tag != "epoch":  # Lightning logs `epoch` beside every metric, several at one step
+            assert len({step for step, _ in events}) == len(events), tag
+
+
+def test_resume_refuses_other_overrides_and_finished_runs(workdir):
+    shutil.copytree(workdir / "uninterrupted", workdir / "other")
+    (workdir / "other" / "metrics.json").unlink()  # as if killed
+    before = {p: p.stat().st_mtime_ns for p in (workdir / "other").rglob("*")}
+    result = run_neka(*SETTINGS, "optimizer.lr=0.1", "resume=other", cwd=workdir)
+    assert_user_error(result, "resume: other was started with the overrides")
+    assert {p: p.stat().st_mtime_ns for p in (workdir / "other").rglob("*")} == before
+    finished = run_neka(*SETTINGS, "resume=uninterrupted", cwd=workdir)
+    assert_user_error(finished, "already finished")
+
+
+def test_same_seed_gives_identical_metrics_and_predictions(workdir):
+    rows = workdir / "rows.csv"
+    pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(300).to_csv(rows, index=False)
+    assert run_neka(*SETTINGS, "hydra.run.dir=again", cwd=workdir).returncode == 0
+    for run in ("uninterrupted", "again"):
+        result = run_neka(f"run_dir={run}", f"input={rows}", f"output={run}.predictions.csv", cwd=workdir,
+                          module="neka.predict")
+        assert result.returncode == 0, result.stderr[-3000:]
+    assert (workdir / "again" / "metrics.json").read_text() == (workdir / "uninterrupted" / "metrics.json").read_text()
+    assert (workdir / "again.predictions.csv").read_text() == (workdir / "uninterrupted.predictions.csv").read_text()
+
+
+def test_another_seed_gives_another_split_and_initialisation(workdir):
+    assert run_neka(*SETTINGS, "seed=7", "hydra.run.dir=seed7", cwd=workdir).returncode == 0
+    samples = {run: [line.split(" - ", 1)[1] for line in (workdir / run / "train.log").read_text().splitlines()
+                     if " - sample " in line] for run in ("uninterrupted", "seed7")}
+    assert samples["uninterrupted"] and samples["uninterrupted"] != samples["seed7"]  # other training rows
+    metrics = {run: json.loads((workdir / run / "metrics.json").read_text()) for run in ("uninterrupted", "seed7")}
+    assert metrics["uninterrupted"]["test_ce"] != metrics["seed7"]["test_ce"]
