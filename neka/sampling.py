@@ -69,22 +69,24 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
 
 
 class ResumableLoader(DataLoader):
-    """A DataLoader over a LengthGroupedBatchSampler with Lightning's `state_dict` /
-    `load_state_dict` protocol. Batches are counted as the training loop takes them (not as
-    workers prefetch them), so the count matches the step a checkpoint was saved at."""
+    """A DataLoader over a LengthGroupedBatchSampler that numbers its epochs itself (each pass
+    over it is the next epoch: Lightning 2.6 calls `set_epoch` on a loader's sampler, never on a
+    batch sampler) and has Lightning's `state_dict` / `load_state_dict` protocol. Batches are
+    counted as the training loop takes them, not as workers prefetch them, so the count
+    matches the step a checkpoint was saved at."""
 
     def __init__(self, dataset, batch_sampler: LengthGroupedBatchSampler, **kwargs: Any):
         super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
-        self._position = {"epoch": 0, "batches": 0}
-        self._resume_from: dict[str, int] = {}
+        self._position = {"epoch": 0, "batches": 0}  # the current (or last) pass
+        self._next_pass = {"epoch": 0, "batches": 0}  # where the next pass starts
 
     def __iter__(self):
-        # a generator: this body runs at the first batch, after Lightning's set_epoch
+        # a generator: this body runs when the training loop takes the first batch
         sampler: LengthGroupedBatchSampler = self.batch_sampler
-        is_resumed_epoch = self._resume_from.get("epoch") == sampler.epoch
-        sampler.skip = self._resume_from.get("batches", 0) if is_resumed_epoch else 0
-        self._resume_from = {}
-        self._position = {"epoch": sampler.epoch, "batches": sampler.skip}
+        sampler.set_epoch(self._next_pass["epoch"])
+        sampler.skip = self._next_pass["batches"]
+        self._position = dict(self._next_pass)
+        self._next_pass = {"epoch": self._position["epoch"] + 1, "batches": 0}
         for batch in super().__iter__():
             self._position["batches"] += 1
             yield batch
@@ -93,4 +95,7 @@ class ResumableLoader(DataLoader):
         return dict(self._position)
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        self._resume_from = dict(state)
+        """A checkpoint from inside an epoch continues it; one from its end starts the next."""
+        is_epoch_done = state["batches"] >= len(self.batch_sampler)
+        self._next_pass = ({"epoch": state["epoch"] + 1, "batches": 0} if is_epoch_done
+                           else {"epoch": state["epoch"], "batches": state["batches"]})

@@ -38,19 +38,29 @@ def test_two_ranks_see_disjoint_shards_that_cover_the_epoch():
     assert seen0.isdisjoint(seen1) and seen0 | seen1 == set(range(len(LENGTHS)))
 
 
+def loader() -> ResumableLoader:
+    return ResumableLoader(list(range(len(LENGTHS))), LengthGroupedBatchSampler(LENGTHS, 64, seed=1),
+                           collate_fn=lambda rows: rows)
+
+
+def test_each_pass_over_the_loader_is_the_next_epoch():
+    """Lightning never calls set_epoch on a batch sampler: the loader numbers epochs itself."""
+    passes = loader()
+    assert [list(passes) for _ in range(3)] == [epoch_batches(epoch=epoch)[0] for epoch in range(3)]
+
+
 def test_a_resumed_loader_continues_its_epoch_where_the_checkpoint_was_taken():
-    def loader() -> ResumableLoader:
-        return ResumableLoader(list(range(len(LENGTHS))), LengthGroupedBatchSampler(LENGTHS, 64, seed=1),
-                               collate_fn=lambda rows: rows)
     first = loader()
-    first.batch_sampler.set_epoch(3)
+    list(first)
+    list(first)
     epoch = iter(first)
     taken = [next(epoch) for _ in range(5)]
     state = first.state_dict()
-    assert state == {"epoch": 3, "batches": 5}
+    assert state == {"epoch": 2, "batches": 5}
     resumed = loader()
     resumed.load_state_dict(state)
-    resumed.batch_sampler.set_epoch(3)
-    assert taken + list(resumed) == epoch_batches(epoch=3)[0]
-    resumed.batch_sampler.set_epoch(4)
-    assert list(resumed) == epoch_batches(epoch=4)[0]  # the next epoch is whole again
+    assert taken + list(resumed) == epoch_batches(epoch=2)[0]
+    assert list(resumed) == epoch_batches(epoch=3)[0]  # the next epoch is whole again
+    at_epoch_end = loader()
+    at_epoch_end.load_state_dict({"epoch": 2, "batches": 16})
+    assert list(at_epoch_end) == epoch_batches(epoch=3)[0]
