@@ -12,6 +12,7 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from neka.errors import NekaError
 from neka.plugins import PLUGINS, is_installed, require_plugins
+from neka.sweeps import rank_jobs
 
 from conftest import assert_user_error, run_neka
 
@@ -118,6 +119,17 @@ def test_ddp_in_a_sweep_is_one_line_exit_2(tmp_path):
     result = run_neka("-m", *FAST, "trainer=ddp", "trainer.accelerator=cpu", "model.dr_rate=0.1,0.3",
                       f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
     assert_user_error(result, "trainer.strategy=ddp", "-m", "trainer.devices=1")
+
+
+def test_jobs_rank_by_the_monitored_metric_with_failed_jobs_last():
+    jobs = pd.DataFrame({"overrides": ["a", "b", "c"], "val_mse": [0.5, None, 0.2], "test_mse": [0.6, None, 0.3],
+                         "val_r2": [0.1, None, 0.4], "folder": ["0", "1", "2"]})
+    assert list(rank_jobs(jobs, None)["overrides"]) == ["c", "a", "b"]  # regression: lowest val MSE first
+    ranked = rank_jobs(jobs, "val/r2")
+    assert list(ranked["overrides"]) == ["c", "a", "b"] and list(ranked.columns) == ["overrides", "val_r2", "folder"]
+    accuracy = pd.DataFrame({"overrides": ["a", "b"], "val_acc": [0.7, 0.9], "test_acc": [0.6, 0.8],
+                             "folder": ["0", "1"]})
+    assert list(rank_jobs(accuracy, None)["overrides"]) == ["b", "a"]
 
 
 def test_a_missing_plugin_names_its_pip_install():
