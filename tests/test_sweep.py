@@ -1,6 +1,10 @@
 """Sweeps through Hydra's own machinery: a grid, a joblib grid, an Optuna search that continues
 from its sqlite storage, and the summary and TensorBoard HPARAMS data they leave."""
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -113,6 +117,37 @@ def test_optuna_search_tries_different_values_and_continues_from_its_storage(tmp
     assert [(t.params, t.value) for t in trials[:2]] == earlier and len(trials) == 3
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
     assert trials[2].params != trials[0].params and (more / "0" / "metrics.json").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Deprecated API features detected")
+def test_a_killed_optuna_search_continues_with_its_finished_trials(tmp_path):
+    """Stopped for real (Ctrl-C) while a trial trains: the finished trials stay in the study, the
+    interrupted one stays RUNNING, and the search goes on. (Lightning turns a SIGTERM during fit
+    into an early end of that trial's training, so the search would just go on.)"""
+    import optuna
+
+    first = tmp_path / "first"
+    search = [sys.executable, "-m", "neka.train", "-m", "hparams_search=optuna", *FAST]
+    process = subprocess.Popen([*search, "hydra.sweeper.n_trials=20", f"hydra.sweep.dir={first}"], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while not (first / "1" / ".hydra").is_dir() and time.monotonic() < deadline:  # trial 1 has started
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) != 0
+    finally:
+        process.kill()
+    storage = f"sqlite:///{first / 'optuna.db'}"
+    states = [t.state for t in optuna.load_study(study_name="neka", storage=storage).trials]
+    assert states[0] == optuna.trial.TrialState.COMPLETE and len(states) < 20
+    result = run_neka(*search[3:], "hydra.sweeper.n_trials=2", f"hydra.sweeper.storage={storage}",
+                      "hydra.sweeper.sampler.seed=1", f"hydra.sweep.dir={tmp_path / 'more'}", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    trials = optuna.load_study(study_name="neka", storage=storage).trials
+    assert [t.state for t in trials[:len(states)]] == states and len(trials) == len(states) + 2
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials[len(states):])
 
 
 def test_ddp_in_a_sweep_is_one_line_exit_2(tmp_path):
