@@ -213,10 +213,12 @@ class NekaDataModule(pl.LightningDataModule):
         self._train_loader_state = state_dict.get("train_loader")
 
     def _evaluation_loader(self, split: str) -> DataLoader:
-        """Sorted by length: metrics do not depend on row order, padding does."""
+        """Sorted by length: metrics do not depend on row order, padding does. Under DDP each rank
+        takes every world_size-th row, none twice, and torchmetrics reduce the metrics across ranks."""
         rows = self.encoded[split]
-        order = np.argsort(rows.valid_lengths, kind="stable").tolist() if self.group_by_length else None
-        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, sampler=order,
+        order = np.argsort(rows.valid_lengths, kind="stable") if self.group_by_length else np.arange(len(rows))
+        rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, sampler=order[rank::world_size].tolist(),
                           collate_fn=self._collate(), num_workers=self.num_workers)
 
     def val_dataloader(self) -> DataLoader:

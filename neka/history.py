@@ -45,7 +45,7 @@ class EpochHistory(Callback):
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._record(trainer, trainer.current_epoch - 1 if trainer.current_epoch == trainer.max_epochs
                      else trainer.current_epoch)
-        if not self.rows or trainer.sanity_checking:
+        if not self.rows or trainer.sanity_checking or not trainer.is_global_zero:  # one writer under DDP
             return
         history = pd.DataFrame(self.rows).drop_duplicates("epoch", keep="last")
         with atomic_path(self.run_dir / "history.csv") as temporary:

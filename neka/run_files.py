@@ -1,8 +1,12 @@
 """What a finished run leaves for people and programs: labels.json, inputs.json, vocab/, metrics.json.
-Each is written atomically (neka/atomic.py)."""
+Each is written atomically (neka/atomic.py), and under DDP by global rank 0 only: every rank runs
+the same code, and Lightning sets the rank from the launcher's environment (RANK, LOCAL_RANK,
+SLURM_PROCID) when it is imported, so this holds before the Trainer exists too."""
 
 import json
 from pathlib import Path
+
+from pytorch_lightning.utilities import rank_zero_only
 
 from neka.atomic import atomic_path
 from neka.tokenizers import NekaTokenizer
@@ -13,10 +17,12 @@ def write_json_atomic(path: Path, payload: object) -> None:
         temporary.write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
+@rank_zero_only
 def save_labels(run_dir: Path, label_map: dict[str, int]) -> None:
     write_json_atomic(run_dir / "labels.json", label_map)
 
 
+@rank_zero_only
 def save_inputs(run_dir: Path, input_columns: list[str], label_column: str, task: str) -> None:
     """How a table row becomes a sequence and what the head predicts: predict, evaluate and
     export read the same."""
@@ -24,10 +30,10 @@ def save_inputs(run_dir: Path, input_columns: list[str], label_column: str, task
                                                 "task": task})
 
 
-def save_vocabulary(run_dir: Path, tokenizer: NekaTokenizer) -> Path:
+@rank_zero_only
+def save_vocabulary(run_dir: Path, tokenizer: NekaTokenizer) -> None:
     with atomic_path(run_dir / "vocab", is_folder=True) as staging:
         tokenizer.save(staging)
-    return run_dir / "vocab"
 
 
 def flat_metric_names(metrics: dict[str, float]) -> dict[str, float]:
@@ -35,6 +41,7 @@ def flat_metric_names(metrics: dict[str, float]) -> dict[str, float]:
     return {name.replace("/", "_"): float(value) for name, value in sorted(metrics.items())}
 
 
+@rank_zero_only
 def save_metrics(run_dir: Path, metrics: dict[str, float]) -> None:
     """Written last: a run folder with metrics.json is a finished run."""
     write_json_atomic(run_dir / "metrics.json", flat_metric_names(metrics))

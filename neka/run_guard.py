@@ -1,5 +1,6 @@
-"""A Hydra callback that keeps a new run out of an older run's folder, and lets `resume=`
-back into one only for the same experiment.
+"""A Hydra callback that keeps a new run out of an older run's folder (`resume=` lets one back
+into its own folder, for the same experiment), and a new sweep out of a finished sweep's folder
+(its jobs would be numbered 0, 1, ... again).
 
 It runs before Hydra writes anything into the run folder, so even the old run's saved
 config stays as it was.
@@ -23,6 +24,13 @@ def refuse_finished_run(run_dir: Path) -> None:
                         f"a killed run with resume={run_dir}")
 
 
+def refuse_finished_sweep(sweep_dir: Path) -> None:
+    """An Optuna search continues from its storage, in a new sweep folder."""
+    if any(sweep_dir.glob("*/metrics.json")) or (sweep_dir / "summary.csv").exists():
+        raise NekaError(f"hydra.sweep.dir: {sweep_dir} already holds a sweep's runs; choose another hydra.sweep.dir "
+                        f"(an Optuna search continues from its storage: hydra.sweeper.storage=sqlite:///PATH/optuna.db)")
+
+
 class RefuseFinishedRun(Callback):
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         with user_errors():
@@ -34,3 +42,7 @@ class RefuseFinishedRun(Callback):
             if Path(config.hydra.run.dir).resolve() != Path(config.resume).resolve():
                 raise NekaError(f"resume: a resumed run stays in its folder {config.resume}; leave hydra.run.dir out")
             check_resumable(Path(config.resume), list(config.hydra.overrides.task))
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        with user_errors():
+            refuse_finished_sweep(Path(config.hydra.sweep.dir))

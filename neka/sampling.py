@@ -4,18 +4,22 @@ Korean reviews are short and uneven (NSMC sample: mean 19 tokens, longest of a r
 of 64 about 62), so random batches spend most of their compute on padding. Each epoch the
 rows are shuffled (seed + epoch), cut into pools of `pool_batches` batches, each pool sorted
 by length and cut into batches, and the batches shuffled again: epochs stay random, every
-row is seen once per epoch. Under DDP each rank takes every world_size-th batch.
+row is seen once per epoch. Under DDP each rank takes every world_size-th batch, and no row
+twice (split_for_ranks); `hydra.verbose=neka.sampling` logs the rows each rank takes.
 
 A run resumed from a mid-epoch checkpoint continues the same epoch where it stopped:
 ResumableLoader tells Lightning (which stores it in the checkpoint) how many batches of the
 epoch the training loop has taken, and skips those on resume.
 """
 
+import logging
 from typing import Any
 
 import numpy as np
 import torch.distributed as dist
 from torch.utils.data import DataLoader, Sampler
+
+log = logging.getLogger(__name__)
 
 
 class LengthGroupedBatchSampler(Sampler[list[int]]):
@@ -31,7 +35,9 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         self.skip = 0  # batches of the next iteration to leave out: those a resumed run already trained on
 
     def set_epoch(self, epoch: int) -> None:
-        """Lightning calls this before each epoch."""
+        """The next pass uses this epoch's order. Lightning (2.6) calls set_epoch only on
+        `loader.sampler` and `loader.batch_sampler.sampler`, never on a batch sampler itself,
+        so each pass also moves on to the next epoch by itself."""
         self.epoch = epoch
 
     def _world(self) -> tuple[int, int]:
@@ -55,10 +61,14 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
 
     def __iter__(self):
         rank, world = self._world()
-        batches = self.batches()
-        batches += batches[: -len(batches) % world]  # equal counts per rank, as DistributedSampler pads
+        epoch, batches = self.epoch, split_for_ranks(self.batches(), world)
+        self.epoch += 1
         skip, self.skip = self.skip, 0
-        for batch in batches[rank::world][skip:]:
+        shard = batches[rank::world]
+        if log.isEnabledFor(logging.DEBUG):
+            rows = sorted(int(i) for batch in shard for i in batch)
+            log.debug("epoch %d, rank %d of %d: %d batches, rows %s", epoch, rank, world, len(shard), rows)
+        for batch in shard[skip:]:
             yield batch.tolist()
 
     def __len__(self) -> int:
@@ -66,6 +76,18 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         full_pools, rest = divmod(len(self.lengths), self.batch_size * self.pool_batches)
         total = full_pools * self.pool_batches + -(-rest // self.batch_size)
         return -(-total // world)
+
+
+def split_for_ranks(batches: list[np.ndarray], world_size: int) -> list[np.ndarray]:
+    """DDP ranks step in lockstep, so each needs as many batches. Rather than repeat batches as
+    DistributedSampler pads, the largest batches are halved until the count divides evenly:
+    every row still once per epoch. Only with fewer rows than ranks are batches repeated."""
+    batches = list(batches)
+    while len(batches) % world_size and max(map(len, batches)) > 1:
+        largest = max(range(len(batches)), key=lambda index: len(batches[index]))
+        batch = batches[largest]
+        batches[largest:largest + 1] = [batch[:len(batch) // 2], batch[len(batch) // 2:]]
+    return batches + batches[: -len(batches) % world_size]
 
 
 class ResumableLoader(DataLoader):

@@ -1,6 +1,7 @@
 """`python -m neka.train`: fit, test the best checkpoint, and leave a complete run folder."""
 
 import logging
+import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -14,8 +15,11 @@ from neka.callbacks import build_callbacks
 from neka.cli import user_errors
 from neka.data import NekaDataModule
 from neka.errors import NekaError
+from neka.hparams import log_hparams
 from neka.model import NekaClassifier
+from neka.plugins import require_plugins
 from neka.precision import choose_precision
+from neka.ranks import refuse_relaunch_in_sweep, share_tokenizer
 from neka.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
 from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.summary import format_summary
@@ -44,8 +48,8 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     tokenizer_settings = OmegaConf.to_container(cfg.tokenizer, resolve=True)
     if cfg.get("resume"):  # the saved vocabulary, not a retrained one: the checkpoint's embeddings index it
         tokenizer_factory, tokenizer_settings = lambda train_texts: load_saved_tokenizer(run_dir / "vocab"), None
-    else:
-        tokenizer_factory = partial(load_tokenizer, **tokenizer_settings)
+    else:  # one vocabulary under DDP: rank 0's
+        tokenizer_factory = share_tokenizer(partial(load_tokenizer, **tokenizer_settings), run_dir)
     data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
                                        tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
@@ -73,18 +77,23 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir), **logger_options),
                                    callbacks=callbacks, default_root_dir=str(run_dir), precision=precision,
                                    plugins=[AtomicCheckpointIO()])
+    refuse_relaunch_in_sweep(trainer)
     trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
     best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
     metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
                **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
+    log_hparams(trainer.logger, cfg, metrics)  # TensorBoard's HPARAMS tab compares the runs of a sweep
     save_metrics(run_dir, metrics)
     log.info("run complete: wrote %s", run_dir / "metrics.json")  # a killed run's log lacks this line
     sizes = {split: len(rows) for split, rows in data.encoded.items()}
     parameter_count = sum(p.numel() for p in model.parameters())
     outputs = "regression" if data.is_regression else f"{data.num_labels} classes"
-    print(format_summary(metrics, run_dir, best, sizes, outputs, parameter_count), flush=True)
+    if trainer.is_global_zero:  # under DDP every rank gets here
+        print(format_summary(metrics, run_dir, best, sizes, outputs, parameter_count), flush=True)
     return metrics
 
 
 if __name__ == "__main__":
+    with user_errors():
+        require_plugins(sys.argv[1:])  # before Hydra composes a config that names a missing plugin
     main()

@@ -97,16 +97,6 @@ def test_pretrained_encoder_and_tokenizer_from_a_local_folder(tmp_path):
     assert (tmp_path / "run" / "metrics.json").is_file()
 
 
-def test_multirun_gives_each_job_its_own_folder(tmp_path):
-    result = run_neka("-m", "+experiment=tiny", "data.max_rows=200", "optimizer.lr=1e-3,5e-4",
-                      f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    for job in ("0", "1"):
-        assert (tmp_path / "sweep" / job / "metrics.json").is_file()
-    overrides = [(tmp_path / "sweep" / job / ".hydra" / "overrides.yaml").read_text() for job in ("0", "1")]
-    assert "optimizer.lr=0.001" in overrides[0] and "optimizer.lr=0.0005" in overrides[1]
-
-
 def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path):
     composed = run_neka("+experiment=kobert", "--cfg", "job", cwd=tmp_path)
     assert composed.returncode == 0 and "pretrained: monologg/kobert" in composed.stdout

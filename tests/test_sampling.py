@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from neka.sampling import LengthGroupedBatchSampler, ResumableLoader
 
@@ -36,6 +37,26 @@ def test_two_ranks_see_disjoint_shards_that_cover_the_epoch():
     assert count0 == count1 == len(rank0) == len(rank1) == 8
     seen0, seen1 = {i for b in rank0 for i in b}, {i for b in rank1 for i in b}
     assert seen0.isdisjoint(seen1) and seen0 | seen1 == set(range(len(LENGTHS)))
+
+
+@pytest.mark.parametrize("row_count, world_size", [(160, 2), (300, 3), (65, 4)])
+def test_ranks_split_an_uneven_epoch_without_repeating_rows(row_count, world_size):
+    """160 rows in batches of 32 are 5 batches: two ranks need 3 each, from halving one batch."""
+    lengths = LENGTHS[:row_count]
+    shards = []
+    for rank in range(world_size):
+        sampler = LengthGroupedBatchSampler(lengths, batch_size=32, seed=1, rank=rank, world_size=world_size)
+        shards.append(list(sampler))
+        assert len(shards[-1]) == len(sampler)
+    rows = [i for shard in shards for batch in shard for i in batch]
+    assert sorted(rows) == list(range(row_count))
+    assert len({len(shard) for shard in shards}) == 1
+
+
+def test_each_pass_is_the_next_epoch():
+    """Lightning never calls set_epoch on a batch sampler, so passes must differ by themselves."""
+    sampler = LengthGroupedBatchSampler(LENGTHS, batch_size=64, seed=1)
+    assert list(sampler) == epoch_batches(epoch=0)[0] and list(sampler) == epoch_batches(epoch=1)[0]
 
 
 def loader() -> ResumableLoader:
