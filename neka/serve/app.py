@@ -1,8 +1,9 @@
 """The HTTP face of a trained run, loaded once: POST /predict, GET /info, GET /health and GET /,
 a page to try it in a browser. Requests carry texts only; the server never reads a path from one."""
 
+import asyncio
 import json
-import threading
+from concurrent.futures import ThreadPoolExecutor
 from importlib.resources import files
 
 import pandas as pd
@@ -24,18 +25,20 @@ def build_app(run: TrainedRun, batch_size: int, max_texts: int, max_bytes: int) 
     app.add_middleware(BodyLimit, max_bytes=max_bytes)
     add_error_handlers(app)
     info = run_info(run, max_texts, max_bytes)
-    # one request scores at a time: a forward pass already uses every core, and the tokenizer
-    # and model are shared
-    scoring = threading.Lock()
+    # Requests are scored one after another on one thread: a forward pass already uses every
+    # core, the tokenizer and model are shared, and a single thread keeps to one malloc arena,
+    # so memory stays flat under concurrent load (the shared thread pool's many threads grew it).
+    scoring_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neka-scoring")
+
+    def score(rows: list[list[str]]) -> list[dict]:
+        encoded = encode_frame(run, pd.DataFrame(rows, columns=run.input_columns), "request")
+        return answer_rows(run, rows, predict_outputs_without_trainer(run, encoded, batch_size))
 
     @app.post("/predict")
-    def predict(request: PredictRequest) -> dict:
+    async def predict(request: PredictRequest) -> dict:
         """For each row in input order: the label, its probability and every class's, or the value."""
         rows = request_rows(request, run.input_columns, max_texts)
-        with scoring:
-            encoded = encode_frame(run, pd.DataFrame(rows, columns=run.input_columns), "request")
-            outputs = predict_outputs_without_trainer(run, encoded, batch_size)
-        return {"predictions": answer_rows(run, rows, outputs)}
+        return {"predictions": await asyncio.get_running_loop().run_in_executor(scoring_thread, score, rows)}
 
     @app.get("/info")
     def describe() -> dict:
