@@ -82,6 +82,7 @@ def test_overlong_texts_are_truncated_to_max_len(client):
     ('{"texts": "one string"}', 422, "body.texts: Input should be a valid list"),
     ('{"texts": ["ok", 3]}', 422, "body.texts.1: Input should be a valid string"),
     ('{"texts": []}', 422, "at least 1 item"),
+    ('{"texts": ["ok", "\\ud800"]}', 422, "body.texts.1: Value error, not valid Unicode text"),
     ("{}", 422, 'exactly one of "texts", "pairs" or "rows"'),
     ('{"texts": ["a"], "pairs": [["a", "b"]]}', 422, "exactly one of"),
     ('{"text": ["a"]}', 422, "body.text: Extra inputs are not permitted"),

@@ -1,9 +1,23 @@
 """What POST /predict accepts: pydantic checks the shape, `request_rows` checks it against the run."""
 
+from typing import Annotated
+
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 FIELDS = ("texts", "pairs", "rows")
+
+
+def encodable(text: str) -> str:
+    """JSON may escape a lone surrogate ("\\ud800"), which no tokenizer can read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid Unicode text (a lone surrogate escape such as \\ud800)") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(encodable)]
 
 
 class PredictRequest(BaseModel):
@@ -11,9 +25,9 @@ class PredictRequest(BaseModel):
     run), `rows` for any number of fields in the run's column order (table runs)."""
 
     model_config = ConfigDict(extra="forbid")
-    texts: list[str] | None = Field(default=None, min_length=1)
-    pairs: list[tuple[str, str]] | None = Field(default=None, min_length=1)
-    rows: list[list[str]] | None = Field(default=None, min_length=1)
+    texts: list[Text] | None = Field(default=None, min_length=1)
+    pairs: list[tuple[Text, Text]] | None = Field(default=None, min_length=1)
+    rows: list[list[Text]] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def one_field(self) -> "PredictRequest":
