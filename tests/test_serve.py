@@ -1,14 +1,14 @@
 """The server's API against the real app (FastAPI's TestClient) over real trained runs."""
 
+import io
 import json
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from neka.predict import predict_stream
 from neka.resources import packaged_data_path
 from neka.runs import open_run
 from neka.scoring import encode_frame, predict_outputs
@@ -55,14 +55,13 @@ def test_health_info_and_page(client, tiny_run):
     assert "http://" not in page.text and "https://" not in page.text  # no CDN: it works offline
 
 
-def test_predict_agrees_with_neka_predict(client, tiny_run, tmp_path):
+def test_predict_agrees_with_neka_predict(client, tiny_run):
     texts = [*REVIEWS["document"], OVERLONG]
     served = client.post("/predict", json={"texts": texts})
     assert served.status_code == 200, served.text
-    piped = subprocess.run([sys.executable, "-m", "neka.predict", f"run_dir={tiny_run[0]}", "input=-"], cwd=tmp_path,
-                           input="\n".join(texts) + "\n", capture_output=True, text=True, timeout=120)
-    assert piped.returncode == 0, piped.stderr[-2000:]
-    expected = [json.loads(line) for line in piped.stdout.splitlines()]
+    piped = io.StringIO()  # what `python -m neka.predict input=-` prints, from its own function
+    predict_stream(open_run(tiny_run[0]), io.StringIO("\n".join(texts) + "\n"), piped, 64, "cpu")
+    expected = [json.loads(line) for line in piped.getvalue().splitlines()]
     answers = served.json()["predictions"]
     assert [a["text"] for a in answers] == texts  # input order, though scored in length order
     assert [a["label"] for a in answers] == [e["label"] for e in expected]

@@ -21,7 +21,7 @@ PAGE = (files("neka.serve") / "page.html").read_text(encoding="utf-8")
 
 def build_app(run: TrainedRun, batch_size: int, max_texts: int, max_bytes: int) -> FastAPI:
     # no /docs or /redoc: FastAPI serves their scripts from a CDN; /openapi.json stays
-    app = FastAPI(title="neka", summary=f"the run {run.run_dir}", docs_url=None, redoc_url=None)
+    app = FastAPI(title="neka", summary="a trained neka run", docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit, max_bytes=max_bytes)
     add_error_handlers(app)
     info = run_info(run, max_texts, max_bytes)
