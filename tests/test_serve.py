@@ -3,6 +3,7 @@
 import io
 import json
 import shutil
+import socket
 
 import pandas as pd
 import pytest
@@ -12,6 +13,7 @@ from neka.predict import predict_stream
 from neka.resources import packaged_data_path
 from neka.runs import open_run
 from neka.scoring import encode_frame, predict_outputs
+from neka.serve.__main__ import listen
 from neka.serve.app import build_app
 
 from conftest import assert_user_error, run_neka
@@ -118,6 +120,12 @@ def test_pair_run_scores_pairs_and_refuses_plain_texts(pair_run):
     refused = client.post("/predict", json={"texts": ["just one text"]})
     assert refused.status_code == 422
     assert 'this run reads 2 per row (premise, hypothesis); send {"pairs"' in refused.json()["error"]
+
+
+def test_the_listening_socket_sends_small_answers_at_once():
+    """Without TCP_NODELAY every answer waited ~40 ms for a delayed ACK (found by the load test)."""
+    with listen("127.0.0.1", 0) as listener:
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
 
 
 def test_incomplete_run_or_unreadable_checkpoint_stops_the_server_at_start(tiny_run, tmp_path):

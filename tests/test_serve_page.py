@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 
 from neka.runs import open_run
+from neka.serve.__main__ import listen
 from neka.serve.app import build_app
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -61,7 +62,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def server_url(tiny_run):
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = listen("127.0.0.1", 0)
     app = build_app(open_run(tiny_run[0]), batch_size=64, max_texts=8, max_bytes=100_000)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
