@@ -17,7 +17,7 @@ from omegaconf import DictConfig
 from neka.cli import user_errors
 from neka.errors import NekaError
 from neka.runs import TrainedRun, open_run
-from neka.scoring import encode_frame, predict_outputs
+from neka.scoring import answer_rows, encode_frame, predict_outputs
 from neka.tables import write_table
 
 
@@ -66,14 +66,7 @@ def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: st
                         f"{len(columns)} ({columns})")
     frame = pd.DataFrame(rows, columns=columns)
     outputs = predict_outputs(run, encode_frame(run, frame, "stdin"), batch_size, accelerator)
-    names = run.label_names
-    for row, scores in zip(rows, outputs):
-        answer = {"text": row[0] if len(row) == 1 else row}
-        if run.is_regression:
-            answer["value"] = round(float(scores[0]), 6)
-        else:
-            answer["label"] = names[int(scores.argmax())]
-            answer["probabilities"] = {name: round(float(p), 6) for name, p in zip(names, scores)}
+    for answer in answer_rows(run, rows, outputs):
         out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     out.flush()
 
