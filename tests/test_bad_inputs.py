@@ -35,6 +35,9 @@ and leaves what earlier runs wrote exactly as it was.
 
 import os
 import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -142,19 +145,39 @@ def snapshot(folder: Path) -> dict[Path, bytes]:
     return {path: path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
+@dataclass
+class Outcome:
+    result: subprocess.CompletedProcess
+    folder: Path
+    earlier_run: Path
+    before: dict[Path, bytes]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tiny_run, tmp_path_factory) -> dict[str, Outcome]:
+    """Every case's command, two at a time: each is a fresh process that spends most of its
+    seconds importing torch and Lightning on one core, and the machine has two."""
+    def run_case(case: str) -> Outcome:
+        folder = tmp_path_factory.mktemp("case")
+        earlier_run = folder / "earlier-run"
+        shutil.copytree(tiny_run[0], earlier_run)
+        before = snapshot(earlier_run)
+        module, args = CASES[case][0](folder, earlier_run)
+        return Outcome(run_neka(*args, cwd=folder, module=module, env=OFFLINE), folder, earlier_run, before)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(CASES, pool.map(run_case, CASES)))
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_one_line_exit_2_and_changes_nothing(case, tiny_run, tmp_path):
-    make, fragments = CASES[case]
-    run = tmp_path / "earlier-run"
-    shutil.copytree(tiny_run[0], run)
-    before = snapshot(run)
-    module, args = make(tmp_path, run)
-    result = run_neka(*args, cwd=tmp_path, module=module, env=OFFLINE)
-    assert_user_error(result, *fragments)
-    assert [line for line in result.stderr.splitlines() if line.strip()] == [result.stderr.strip()], result.stderr
-    after = snapshot(run)
-    assert {path: after.get(path) for path in before} == before  # evaluate may add eval/evaluate.log
-    assert not (tmp_path / "outputs").exists() or not any((tmp_path / "outputs").rglob("metrics.json"))
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(case, outcomes):
+    outcome, fragments = outcomes[case], CASES[case][1]
+    assert_user_error(outcome.result, *fragments)
+    stderr = outcome.result.stderr
+    assert [line for line in stderr.splitlines() if line.strip()] == [stderr.strip()], stderr
+    after = snapshot(outcome.earlier_run)
+    assert {path: after.get(path) for path in outcome.before} == outcome.before  # evaluate may add eval/evaluate.log
+    assert not any(outcome.folder.glob("outputs/**/metrics.json"))
 
 
 def test_rows_of_100000_characters_are_truncated_not_fatal(tmp_path):
