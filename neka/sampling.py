@@ -91,24 +91,20 @@ def split_for_ranks(batches: list[np.ndarray], world_size: int) -> list[np.ndarr
 
 
 class ResumableLoader(DataLoader):
-    """A DataLoader over a LengthGroupedBatchSampler that numbers its epochs itself (each pass
-    over it is the next epoch: Lightning 2.6 calls `set_epoch` on a loader's sampler, never on a
-    batch sampler) and has Lightning's `state_dict` / `load_state_dict` protocol. Batches are
-    counted as the training loop takes them, not as workers prefetch them, so the count
-    matches the step a checkpoint was saved at."""
+    """A DataLoader over a LengthGroupedBatchSampler with Lightning's `state_dict` /
+    `load_state_dict` protocol: the epoch (the sampler's, which moves on each pass) and the
+    batches of it the training loop has taken, counted as the loop takes them, not as workers
+    prefetch them, so the count matches the step a checkpoint was saved at."""
 
     def __init__(self, dataset, batch_sampler: LengthGroupedBatchSampler, **kwargs: Any):
         super().__init__(dataset, batch_sampler=batch_sampler, **kwargs)
         self._position = {"epoch": 0, "batches": 0}  # the current (or last) pass
-        self._next_pass = {"epoch": 0, "batches": 0}  # where the next pass starts
 
     def __iter__(self):
-        # a generator: this body runs when the training loop takes the first batch
+        # a generator: this body runs when the training loop takes the first batch, before the
+        # sampler's own pass starts (and moves its epoch on)
         sampler: LengthGroupedBatchSampler = self.batch_sampler
-        sampler.set_epoch(self._next_pass["epoch"])
-        sampler.skip = self._next_pass["batches"]
-        self._position = dict(self._next_pass)
-        self._next_pass = {"epoch": self._position["epoch"] + 1, "batches": 0}
+        self._position = {"epoch": sampler.epoch, "batches": sampler.skip}
         for batch in super().__iter__():
             self._position["batches"] += 1
             yield batch
@@ -118,6 +114,7 @@ class ResumableLoader(DataLoader):
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         """A checkpoint from inside an epoch continues it; one from its end starts the next."""
-        is_epoch_done = state["batches"] >= len(self.batch_sampler)
-        self._next_pass = ({"epoch": state["epoch"] + 1, "batches": 0} if is_epoch_done
-                           else {"epoch": state["epoch"], "batches": state["batches"]})
+        sampler: LengthGroupedBatchSampler = self.batch_sampler
+        is_epoch_done = state["batches"] >= len(sampler)
+        sampler.set_epoch(state["epoch"] + 1 if is_epoch_done else state["epoch"])
+        sampler.skip = 0 if is_epoch_done else state["batches"]
