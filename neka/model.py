@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.plugins.precision import MixedPrecision, Precision
+from pytorch_lightning.utilities.enums import GradClipAlgorithmType
 from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 from torchmetrics import Metric
@@ -28,16 +30,23 @@ def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
     return (positions[None, :] < valid_length[:, None]).long()
 
 
+def full_precision(device: torch.device) -> torch.autocast:
+    """Turns off the bf16 autocast that trainer.precision=bf16-mixed wraps steps in."""
+    return torch.autocast(device.type, enabled=False)
+
+
 def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int, pad_id: int,
-                  encoder_config: dict | None = None, trust_remote_code: bool = False) -> PreTrainedModel:
+                  encoder_config: dict | None = None, trust_remote_code: bool = False,
+                  attn_implementation: str = "sdpa") -> PreTrainedModel:
     """A pretrained encoder by name or folder, or a fresh BERT sized by `encoder` (model=tiny)
     whose vocabulary is the tokenizer's, or (`encoder_config`, from a checkpoint) the same
-    architecture as a saved run, whose weights the checkpoint then fills in."""
+    architecture as a saved run, whose weights the checkpoint then fills in.
+    `attn_implementation`: sdpa (torch's fused attention kernel) or eager (the reference code)."""
     if encoder_config:
-        return AutoModel.from_config(AutoConfig.for_model(**encoder_config))
+        return AutoModel.from_config(AutoConfig.for_model(**encoder_config), attn_implementation=attn_implementation)
     if pretrained:
         model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained",
-                                trust_remote_code=trust_remote_code)
+                                trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
         model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
         if model.config.vocab_size < vocab_size:
             raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the "
@@ -46,7 +55,8 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
             log.warning("model.pretrained=%r embeds %d tokens, the tokenizer has %d: is this the encoder's own "
                         "tokenizer?", pretrained, model.config.vocab_size, vocab_size)
         return model
-    return BertModel(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id, **(encoder or {})))
+    return BertModel(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id, attn_implementation=attn_implementation,
+                                **(encoder or {})))
 
 
 def build_loss_weights(class_weights: str | None, train_labels: list[int] | None,
@@ -69,14 +79,15 @@ class NekaClassifier(pl.LightningModule):
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
                  encoder_config: dict | None = None, class_weights: str | None = None,
                  train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse",
-                 trust_remote_code: bool = False):
+                 trust_remote_code: bool = False, attn_implementation: str = "sdpa"):
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
-        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id, encoder_config, trust_remote_code)
+        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id, encoder_config, trust_remote_code,
+                                     attn_implementation)
         # saved in every checkpoint, so evaluate/predict rebuild the encoder offline, without model.pretrained
         self.hparams["encoder_config"] = self.encoder.config.to_dict()
         self.dropout = nn.Dropout(dr_rate)
@@ -104,7 +115,8 @@ class NekaClassifier(pl.LightningModule):
         pooled = getattr(outputs, "pooler_output", None)
         if pooled is None:  # encoders without a pooler (DistilBERT): the [CLS] position
             pooled = outputs.last_hidden_state[:, 0]
-        return self.classifier(self.dropout(pooled))
+        with full_precision(pooled.device):  # the logits the loss and metrics see, not rounded to bfloat16
+            return self.classifier(self.dropout(pooled.float()))
 
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         logits = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])
@@ -120,21 +132,41 @@ class NekaClassifier(pl.LightningModule):
         self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True, sync_dist=True)
         return loss
 
+    # Evaluation runs in float32 even when training autocasts to bf16: metrics.json, evaluate,
+    # predict and serve then agree to 1e-6, whichever hardware (and precision) trained the run.
     def validation_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> None:
-        self._step(batch, "val")
+        with full_precision(self.device):
+            self._step(batch, "val")
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> None:
-        self._step(batch, "test")
+        with full_precision(self.device):
+            self._step(batch, "test")
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
         """Class probabilities, (batch, num_labels); for regression the value, (batch, 1)."""
-        outputs = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float()
+        with full_precision(self.device):
+            outputs = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float()
         return outputs if self.hparams.task == "regression" else outputs.softmax(dim=-1)
 
     def configure_optimizers(self):
-        optimizer, schedule = build_optimizer(self, self.hparams.optimizer, self.hparams.scheduler,
+        settings = dict(self.hparams.optimizer)
+        if getattr(self.trainer.precision_plugin, "scaler", None) is not None:
+            settings["fused"] = False  # 16-mixed: the fused step would unscale after clipping, not before
+        optimizer, schedule = build_optimizer(self, settings, self.hparams.scheduler,
                                               total_steps=self.trainer.estimated_stepping_batches)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        """Lightning's mixed-precision plugin refuses to clip for a fused optimizer, fearing loss-scaled
+        gradients; bf16-mixed has no loss scaler, so its gradients are true-size and Lightning's plain
+        clipping applies as it is."""
+        plugin = self.trainer.precision_plugin
+        if gradient_clip_val and isinstance(plugin, MixedPrecision) and plugin.scaler is None:
+            Precision.clip_gradients(plugin, optimizer, gradient_clip_val,
+                                     GradClipAlgorithmType(gradient_clip_algorithm or "norm"))
+        else:
+            self.clip_gradients(optimizer, gradient_clip_val=gradient_clip_val,
+                                gradient_clip_algorithm=gradient_clip_algorithm)
 
 
 def build_optimizer(module: nn.Module, optimizer: dict, scheduler: dict, total_steps: int):
@@ -145,7 +177,8 @@ def build_optimizer(module: nn.Module, optimizer: dict, scheduler: dict, total_s
     params = [p for p in module.parameters() if p.requires_grad]
     groups = [{"params": [p for p in params if id(p) not in no_decay], "weight_decay": optimizer["weight_decay"]},
               {"params": [p for p in params if id(p) in no_decay], "weight_decay": 0.0}]
-    adamw = torch.optim.AdamW(groups, lr=optimizer["lr"], eps=optimizer["eps"])
+    # fused: one kernel updates every parameter, instead of a loop of small ops per tensor
+    adamw = torch.optim.AdamW(groups, lr=optimizer["lr"], eps=optimizer["eps"], fused=optimizer.get("fused", True))
     warmup_steps = math.ceil(scheduler["warmup_ratio"] * total_steps)
     schedule = get_scheduler(scheduler["name"], adamw, num_warmup_steps=warmup_steps, num_training_steps=total_steps)
     return adamw, schedule

@@ -10,6 +10,7 @@ from pytorch_lightning import Trainer
 
 import neka  # noqa: F401  registers the ${neka_data:...} resolver
 from neka.data import NekaDataModule
+from neka.precision import choose_precision
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
@@ -25,7 +26,8 @@ def test_every_experiment_instantiates(experiment, tmp_path):
     cfg = compose_train(f"+experiment={experiment}", f"hydra.runtime.output_dir={tmp_path}")
     data = instantiate(cfg.data, tokenizer_factory=None, _convert_="all")
     assert isinstance(data, NekaDataModule) and Path(data.path).is_file()
-    trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(tmp_path)))
+    precision = choose_precision(cfg.trainer.precision, cfg.trainer.accelerator)  # as neka.train resolves auto
+    trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(tmp_path)), precision=precision)
     assert isinstance(trainer, Trainer)
 
 

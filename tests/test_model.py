@@ -94,3 +94,49 @@ def test_automatic_precision_follows_the_hardware():
     assert choose_precision("16-mixed", "cpu") == "16-mixed"  # an explicit choice is kept
     assert choose_precision("auto", "cpu") == ("bf16-mixed" if has_native_bf16("cpu") else "32-true")
     assert choose_precision("auto", "mps") == "32-true"  # no native bfloat16 known there
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_automatic_precision_is_float32_on_a_cpu_without_native_bf16(monkeypatch, native):
+    from neka import precision
+
+    monkeypatch.setattr(precision.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
+    expected = "bf16-mixed" if native else "32-true"
+    assert precision.choose_precision("auto", "cpu") == expected
+    assert precision.choose_precision("auto", "auto") == expected
+
+
+def test_attention_implementation_reaches_the_encoder():
+    for implementation in ("sdpa", "eager"):
+        model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
+                               encoder=TINY, attn_implementation=implementation)
+        assert model.encoder.config._attn_implementation == implementation
+
+
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed"])
+def test_fused_adamw_steps_with_clipped_gradients(precision):
+    """Lightning refuses to clip for a fused optimizer under mixed precision; neka clips bf16's
+    unscaled gradients itself. The optimizer must see gradients clipped to the norm."""
+    from pytorch_lightning import Callback, Trainer
+    from torch.utils.data import DataLoader
+
+    from neka.batching import Collate
+
+    seen = []
+
+    class GradientNorm(Callback):
+        def on_train_start(self, trainer, module):
+            optimizer = trainer.optimizers[0]
+            assert optimizer.defaults["fused"]
+            optimizer.register_step_pre_hook(lambda opt, *_: seen.append(float(torch.nn.utils.get_total_norm(
+                [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]))))
+
+    model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer={**OPTIMIZER, "lr": 1e-3},
+                           scheduler=SCHEDULER, encoder=TINY)
+    rows = [(np.arange(2, 2 + n) % 50, n, n % 2) for n in range(3, 19)]
+    trainer = Trainer(precision=precision, gradient_clip_val=1e-3, max_steps=2, accelerator="cpu", logger=False,
+                      enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                      callbacks=[GradientNorm()])
+    trainer.fit(model, DataLoader(rows, batch_size=8, collate_fn=Collate(pad_id=1)))
+    assert len(seen) == 2 and all(norm <= 1e-3 * 1.01 for norm in seen)

