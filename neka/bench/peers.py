@@ -90,7 +90,7 @@ def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -
             f"trainer.max_epochs={epochs}",
             "data.cache_dir=null",  # every repeat tokenizes, as the peers do
             "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false", "scheduler=linear",
-            f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}", "callbacks.log_learning_rate=false",
+            f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}",
             *overrides])
     metrics = run(cfg, extra_callbacks=[Timer()])
     return {"train_seconds": clock["train"], "tokenize_seconds": clock["tokenize"], "rows": counter.rows,
