@@ -1,5 +1,6 @@
-"""The four ways to fine-tune the same encoder on the same rows that the benchmark compares.
-Each runs in its own process and returns what it measured."""
+"""The four ways to fine-tune the same encoder on the same rows that the benchmark compares,
+and neka with one lever turned off at a time. Each runs in its own process and returns what
+it measured."""
 
 import json
 import math
