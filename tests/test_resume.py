@@ -102,3 +102,19 @@ def test_another_seed_gives_another_split_and_initialisation(workdir):
     assert samples["uninterrupted"] and samples["uninterrupted"] != samples["seed7"]  # other training rows
     metrics = {run: json.loads((workdir / run / "metrics.json").read_text()) for run in ("uninterrupted", "seed7")}
     assert metrics["uninterrupted"]["test_ce"] != metrics["seed7"]["test_ce"]
+
+
+def test_last_checkpoint_is_the_newest_epoch_when_the_monitor_did_not_improve(tmp_path):
+    """lr 0: validation accuracy never improves after epoch 0, so the best checkpoint stays
+    there, while last.ckpt (what resume and ckpt=last read) must hold the final epoch."""
+    import torch
+
+    result = run_neka("+experiment=tiny", "trainer.max_epochs=2", "optimizer.lr=0", "data.cache_dir=null",
+                      "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = tmp_path / "run" / "checkpoints"
+    [best] = [p.name for p in folder.glob("best-*.ckpt")]
+    assert best.startswith("best-epoch0-step")
+    steps_per_epoch = int(best.removeprefix("best-epoch0-step").removesuffix(".ckpt"))
+    last = torch.load(folder / "last.ckpt", map_location="cpu", weights_only=False)
+    assert (last["epoch"], last["global_step"]) == (1, 2 * steps_per_epoch)
