@@ -114,6 +114,8 @@ def run_hf_trainer(workdir: Path, epochs: int, seed: int, tuned: bool) -> dict:
         set_seed,
     )
 
+    from neka.precision import has_native_bf16
+
     set_seed(seed)
     recipe = load_recipe(workdir)
     tokenizer = AutoTokenizer.from_pretrained(workdir / "encoder")
@@ -135,7 +137,7 @@ def run_hf_trainer(workdir: Path, epochs: int, seed: int, tuned: bool) -> dict:
         return batch
 
     model = AutoModelForSequenceClassification.from_pretrained(workdir / "encoder", num_labels=2)
-    bf16 = tuned and _has_native_bf16()
+    bf16 = tuned and has_native_bf16("auto")  # the same test as neka's trainer.precision=auto
     arguments = TrainingArguments(
         output_dir=str(workdir / "hf-run"), per_device_train_batch_size=recipe["batch_size"],
         per_device_eval_batch_size=recipe["batch_size"], num_train_epochs=epochs,
@@ -211,12 +213,6 @@ def run_seed_loop(workdir: Path, epochs: int, seed: int) -> dict:
     return {"train_seconds": train_seconds, "tokenize_seconds": tokenize_seconds, "rows": counter.rows,
             "real_tokens": counter.real,
             "computed_tokens": counter.computed, "squares": counter.squares, "test_acc": accuracy, "test_ce": ce}
-
-
-def _has_native_bf16() -> bool:
-    if torch.cuda.is_available():
-        return torch.cuda.is_bf16_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 PEERS = {"neka": run_neka, "hf_trainer": partial(run_hf_trainer, tuned=False),
