@@ -32,11 +32,6 @@ class Collate:
         sequences = [torch.from_numpy(ids.astype(np.int64)) for ids, _, _ in rows]
         if self.pad_to is not None:
             sequences.append(torch.empty(self.pad_to, dtype=torch.int64))  # sets the width, removed below
-        import os
-        m = int(os.environ.get("NEKA_MULT", "0"))
-        if m:
-            width = -(-max(len(s) for s in sequences) // m) * m
-            sequences.append(torch.empty(width, dtype=torch.int64))
         input_ids = pad_sequence(sequences, batch_first=True, padding_value=self.pad_id)[: len(rows)]
         valid_length = torch.tensor([len(ids) for ids, _, _ in rows])
         first_segment_length = torch.tensor([first for _, first, _ in rows])

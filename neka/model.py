@@ -14,6 +14,7 @@ from torch import nn
 from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
+from neka.dropout import use_numpy_masks
 from neka.errors import NekaError
 from neka.hub import load_pretrained
 from neka.metrics import RegressionMetrics, SplitMetrics
@@ -21,6 +22,7 @@ from neka.metrics import RegressionMetrics, SplitMetrics
 log = logging.getLogger(__name__)
 
 SCHEDULES = ("linear", "cosine", "constant_with_warmup")
+CPU_DROPOUTS = ("numpy", "torch")
 
 
 def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
@@ -79,10 +81,12 @@ class NekaClassifier(pl.LightningModule):
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
                  encoder_config: dict | None = None, class_weights: str | None = None,
                  train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse",
-                 trust_remote_code: bool = False, attn_implementation: str = "sdpa"):
+                 trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "numpy"):
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
+        if cpu_dropout not in CPU_DROPOUTS:
+            raise NekaError(f"model.cpu_dropout: unknown value {cpu_dropout!r}; use one of {CPU_DROPOUTS}")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
@@ -92,6 +96,8 @@ class NekaClassifier(pl.LightningModule):
         self.hparams["encoder_config"] = self.encoder.config.to_dict()
         self.dropout = nn.Dropout(dr_rate)
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
+        if cpu_dropout == "numpy":  # faster masks on CPU (neka/dropout.py); torch's own on GPU
+            use_numpy_masks(self)
         # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
         is_regression = task == "regression"
         weights = None if is_regression else build_loss_weights(class_weights, train_labels, num_labels)

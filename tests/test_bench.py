@@ -3,14 +3,26 @@ the benchmark's own output, never in a timed test)."""
 
 import json
 
+import pandas as pd
+import pytest
+
+from neka.bench.__main__ import read_nsmc
+from neka.errors import NekaError
+from neka.resources import packaged_data_path
+
 from conftest import run_neka
 
 
 def test_benchmark_runs_every_peer_and_prints_json(tmp_path):
-    # the four peers and one lever row; the other lever rows differ from it only in their overrides
-    result = run_neka("--rows", "200", "--test-rows", "50", "--repeats", "1", "--json", "--peers", "neka", "hf_trainer",
-                      "hf_trainer_tuned", "seed_loop", "neka_fp32", cwd=tmp_path,
-                      module="neka.bench", timeout=600)
+    # the four peers and one lever row; the other lever rows differ from it only in their overrides;
+    # the rows come from --data, a folder in NSMC's format (here the embedded sample's first rows)
+    data = tmp_path / "nsmc"
+    data.mkdir()
+    for name, rows in (("train.tsv", 300), ("test.tsv", 50)):
+        pd.read_csv(packaged_data_path(f"nsmc/{name}"), sep="\t").head(rows).to_csv(data / name, sep="\t", index=False)
+    result = run_neka("--data", str(data), "--rows", "200", "--val-rows", "100", "--test-rows", "50", "--repeats", "1",
+                      "--json", "--peers", "neka", "hf_trainer", "hf_trainer_tuned", "seed_loop", "neka_fp32",
+                      cwd=tmp_path, module="neka.bench", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout[result.stdout.rindex("{\n  \"peaks_flops\""):])  # peers print before it
     assert set(report["peers"]) == {"neka", "hf_trainer", "hf_trainer_tuned", "seed_loop", "neka_fp32"}
@@ -18,3 +30,15 @@ def test_benchmark_runs_every_peer_and_prints_json(tmp_path):
     for row in report["peers"].values():
         assert row["samples_per_s"] > 0 and 0 <= row["padding_share"] < 1 and 0 <= row["test_acc"] <= 1
     assert report["peers"]["seed_loop"]["padding_share"] > report["peers"]["neka"]["padding_share"]
+
+
+def test_benchmark_reads_the_embedded_sample_without_a_data_folder():
+    assert len(read_nsmc(None, "test.tsv")) == 2000
+
+
+def test_benchmark_data_folder_must_hold_nsmc_format_tables(tmp_path):
+    with pytest.raises(NekaError, match="no file .*train.tsv"):
+        read_nsmc(tmp_path, "train.tsv")
+    pd.DataFrame({"text": ["좋다"], "label": [1]}).to_csv(tmp_path / "train.tsv", sep="\t", index=False)
+    with pytest.raises(NekaError, match="lacks the columns document and label"):
+        read_nsmc(tmp_path, "train.tsv")

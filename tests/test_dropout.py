@@ -1,0 +1,67 @@
+"""neka's CPU dropout (model.cpu_dropout=numpy) behaves as torch's: the same share dropped,
+the kept values scaled, the masks decided by torch's seed, identity in evaluation."""
+
+import pytest
+import torch
+from torch import nn
+
+from neka.dropout import NumpyMaskDropout, numpy_keep_mask
+from neka.errors import NekaError
+from neka.model import NekaClassifier
+
+OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01, "eps": 1e-8}
+SCHEDULER = {"name": "linear", "warmup_ratio": 0.1}
+TINY = {"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
+
+
+@pytest.mark.parametrize("p", [0.1, 0.5])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_drops_a_share_p_and_scales_what_it_keeps(p, dtype):
+    dropout = NumpyMaskDropout(p)
+    x = torch.full((1000, 1000), 2.0, dtype=dtype)
+    out = dropout(x)
+    dropped = (out == 0).float().mean().item()
+    assert dropped == pytest.approx(p, abs=0.003)  # 1e6 draws: the standard error is below 0.0005
+    assert torch.allclose(out[out != 0].float(), torch.tensor(2 / (1 - p)), rtol=1e-2)
+    assert out.dtype == dtype
+
+
+def test_gradient_flows_through_the_kept_values_only():
+    torch.manual_seed(0)
+    x = torch.randn(64, 20, 16, requires_grad=True)
+    out = NumpyMaskDropout(0.1)(x)
+    out.sum().backward()
+    kept = out != 0
+    assert torch.allclose(x.grad[kept], torch.tensor(1 / 0.9))
+    assert torch.all(x.grad[~kept] == 0)
+
+
+def test_masks_follow_torchs_seed():
+    torch.manual_seed(7)
+    first = numpy_keep_mask(torch.Size([256, 64]), 0.1)
+    torch.manual_seed(7)
+    again = numpy_keep_mask(torch.Size([256, 64]), 0.1)
+    following = numpy_keep_mask(torch.Size([256, 64]), 0.1)
+    assert torch.equal(first, again)
+    assert not torch.equal(again, following)
+
+
+def test_identity_in_evaluation_and_at_p_zero():
+    x = torch.randn(8, 4)
+    assert torch.equal(NumpyMaskDropout(0.1).eval()(x), x)
+    assert torch.equal(NumpyMaskDropout(0.0)(x), x)
+
+
+def test_cpu_dropout_key_chooses_the_encoders_and_heads_dropout():
+    def dropouts(choice):
+        model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
+                               encoder=TINY, cpu_dropout=choice)
+        return [type(m) for m in model.modules() if isinstance(m, nn.Dropout)]
+
+    numpy_choice, torch_choice = dropouts("numpy"), dropouts("torch")
+    # the embeddings', three per layer (attention probabilities: the module eager attention calls,
+    # SDPA passes p to its kernel instead; attention output; feed-forward output), the head's
+    assert numpy_choice == [NumpyMaskDropout] * (3 * TINY["num_hidden_layers"] + 2)
+    assert torch_choice == [nn.Dropout] * len(numpy_choice)
+    with pytest.raises(NekaError, match="model.cpu_dropout"):
+        dropouts("mkl")
