@@ -1,9 +1,11 @@
-"""Dropout whose keep-masks come from numpy on CPU (`model.cpu_dropout=numpy`).
+"""Dropout whose keep-masks come from numpy on CPU (`model.cpu_dropout`).
 
-torch draws a CPU dropout mask with a serial Bernoulli sampler, one value at a time: about
-7 ns a value on this project's AMD EPYC (torch's vectorised MKL sampler only runs on Intel
-CPUs), 13 % of a tiny-BERT training step. numpy's PCG64 fills the same mask from random
-bytes about 5x faster, so a dropout's forward and backward take half the time.
+torch draws a CPU dropout mask with MKL's vectorised Bernoulli sampler only on Intel CPUs
+(`bernoulli_scalar_kernel` in ATen's cpu/DistributionKernels.cpp checks the vendor); elsewhere
+(AMD, Arm) it draws one value at a time: about 7 ns a value on this project's AMD EPYC, 13 % of
+a tiny-BERT training step. numpy's PCG64 fills the same mask from random bytes about 5x
+faster, so a dropout's forward and backward take half the time. `auto` (the default) uses
+numpy where torch's sampler is the serial one, and torch's own on Intel CPUs with MKL.
 
 Each mask's seed is drawn from torch's generator, so `seed` still decides every mask and a
 resumed run replays them. The drop probability is p rounded to 1/65536. On a GPU, and in
@@ -11,12 +13,17 @@ evaluation, this is torch's own dropout. The attention-probability dropout insid
 SDPA kernel stays torch's: it is not a module.
 """
 
+import logging
 import math
+import platform
 
 import numpy as np
 import torch
 from torch import nn
 
+log = logging.getLogger(__name__)
+
+CHOICES = ("auto", "numpy", "torch")
 RESOLUTION = 1 << 16  # a mask value is 16 random bits against p's threshold
 
 
@@ -47,3 +54,29 @@ def use_numpy_masks(module: nn.Module) -> int:
         else:
             replaced += use_numpy_masks(child)
     return replaced
+
+
+def cpu_vendor() -> str:
+    """The CPU's vendor id, e.g. GenuineIntel or AuthenticAMD; empty when unknown."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:  # not Linux: Windows names the vendor in platform.processor()
+        pass
+    return "GenuineIntel" if "GenuineIntel" in platform.processor() else ""
+
+
+def torch_samples_dropout_vectorised() -> bool:
+    return torch.backends.mkl.is_available() and cpu_vendor() == "GenuineIntel"
+
+
+def choose_cpu_dropout(choice: str) -> str:
+    """`auto`: numpy unless torch's own CPU sampler is MKL's vectorised one."""
+    if choice != "auto":
+        return choice
+    chosen = "torch" if torch_samples_dropout_vectorised() else "numpy"
+    log.info("model.cpu_dropout=auto: %s (%s)", chosen,
+             "Intel CPU: torch samples with MKL" if chosen == "torch" else "torch would sample one value at a time")
+    return chosen

@@ -14,7 +14,8 @@ from torch import nn
 from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
-from neka.dropout import use_numpy_masks
+from neka.dropout import CHOICES as CPU_DROPOUTS
+from neka.dropout import choose_cpu_dropout, use_numpy_masks
 from neka.errors import NekaError
 from neka.hub import load_pretrained
 from neka.metrics import RegressionMetrics, SplitMetrics
@@ -22,7 +23,6 @@ from neka.metrics import RegressionMetrics, SplitMetrics
 log = logging.getLogger(__name__)
 
 SCHEDULES = ("linear", "cosine", "constant_with_warmup")
-CPU_DROPOUTS = ("numpy", "torch")
 
 
 def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
@@ -81,7 +81,7 @@ class NekaClassifier(pl.LightningModule):
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
                  encoder_config: dict | None = None, class_weights: str | None = None,
                  train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse",
-                 trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "numpy"):
+                 trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto"):
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
@@ -96,8 +96,6 @@ class NekaClassifier(pl.LightningModule):
         self.hparams["encoder_config"] = self.encoder.config.to_dict()
         self.dropout = nn.Dropout(dr_rate)
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
-        if cpu_dropout == "numpy":  # faster masks on CPU (neka/dropout.py); torch's own on GPU
-            use_numpy_masks(self)
         # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
         is_regression = task == "regression"
         weights = None if is_regression else build_loss_weights(class_weights, train_labels, num_labels)
@@ -109,6 +107,12 @@ class NekaClassifier(pl.LightningModule):
         for metric in self.train_metrics.modules():  # in checkpoints: a resumed epoch's train metrics
             if isinstance(metric, Metric):            # still count the batches before the kill
                 metric.persistent(True)
+
+    def setup(self, stage: str) -> None:
+        """Dropout only acts in training, so its CPU sampler (neka/dropout.py) is chosen, and
+        logged, when fitting starts: not when evaluate, predict or serve load a checkpoint."""
+        if stage == "fit" and choose_cpu_dropout(self.hparams.cpu_dropout) == "numpy":
+            use_numpy_masks(self)
 
     @property
     def max_positions(self) -> int:

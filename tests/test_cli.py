@@ -67,7 +67,9 @@ def test_seed_tabular_example_runs_end_to_end(tmp_path, grades_table):
                       "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"A": 0, "B": 1, "C": 2}
-    assert "input columns ['id', '중간고사', '기말고사']" in (tmp_path / "run" / "train.log").read_text()
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "input columns ['id', '중간고사', '기말고사']" in log
+    assert "model.cpu_dropout=auto: " in log  # chosen when Lightning's fit calls NekaClassifier.setup
     assert (tmp_path / "run" / "metrics.json").is_file()
 
 

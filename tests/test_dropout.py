@@ -5,7 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from neka.dropout import NumpyMaskDropout, numpy_keep_mask
+from neka import dropout
+from neka.dropout import NumpyMaskDropout, choose_cpu_dropout, numpy_keep_mask
 from neka.errors import NekaError
 from neka.model import NekaClassifier
 
@@ -56,6 +57,8 @@ def test_cpu_dropout_key_chooses_the_encoders_and_heads_dropout():
     def dropouts(choice):
         model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
                                encoder=TINY, cpu_dropout=choice)
+        assert {type(m) for m in model.modules() if isinstance(m, nn.Dropout)} == {nn.Dropout}  # until fit
+        model.setup("fit")
         return [type(m) for m in model.modules() if isinstance(m, nn.Dropout)]
 
     numpy_choice, torch_choice = dropouts("numpy"), dropouts("torch")
@@ -65,3 +68,14 @@ def test_cpu_dropout_key_chooses_the_encoders_and_heads_dropout():
     assert torch_choice == [nn.Dropout] * len(numpy_choice)
     with pytest.raises(NekaError, match="model.cpu_dropout"):
         dropouts("mkl")
+
+
+@pytest.mark.parametrize(("vendor", "mkl", "expected"), [
+    ("AuthenticAMD", True, "numpy"), ("GenuineIntel", True, "torch"), ("GenuineIntel", False, "numpy"),
+    ("", False, "numpy")])
+def test_auto_keeps_torchs_sampler_only_where_it_is_mkls(monkeypatch, vendor, mkl, expected):
+    monkeypatch.setattr(dropout, "cpu_vendor", lambda: vendor)
+    monkeypatch.setattr(dropout.torch.backends.mkl, "is_available", lambda: mkl)
+    assert choose_cpu_dropout("auto") == expected
+    assert choose_cpu_dropout("torch") == "torch" and choose_cpu_dropout("numpy") == "numpy"
+
