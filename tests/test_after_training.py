@@ -111,6 +111,7 @@ def test_export_loads_in_transformers_and_agrees_with_predict(tiny_run, tmp_path
     assert np.allclose([s["1"] for s in scores], neka_scores, atol=1e-4)
     again = run_neka(f"run_dir={run_dir}", f"out={out}", cwd=tmp_path, module="neka.export")
     assert_user_error(again, "not empty", "overwrite=true")
+    assert not list(tmp_path.glob("*.log"))  # predict and export leave no (empty) predict.log / export.log
 
 
 def test_balanced_class_weights_change_the_training_loss():

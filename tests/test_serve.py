@@ -138,3 +138,4 @@ def test_incomplete_run_or_unreadable_checkpoint_stops_the_server_at_start(tiny_
     broken.write_bytes(b"not a checkpoint")
     assert_user_error(run_neka(f"run_dir={tiny_run[0]}", f"ckpt={broken}", "port=0", cwd=tmp_path,
                                module="neka.serve"), "broken.ckpt is not a readable checkpoint")
+    assert not list(tmp_path.glob("*.log"))  # the server writes no files, not even an empty serve.log
