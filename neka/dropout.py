@@ -43,17 +43,14 @@ class NumpyMaskDropout(nn.Dropout):
         return torch.where(numpy_keep_mask(x.shape, self.p), x * (1 / (1 - self.p)), 0)
 
 
-def use_numpy_masks(module: nn.Module) -> int:
-    """Replaces every plain nn.Dropout below `module` (encoder and head) with NumpyMaskDropout;
-    returns how many. They hold no weights, so checkpoints and exports do not change."""
-    replaced = 0
+def use_numpy_masks(module: nn.Module) -> None:
+    """Replaces every plain nn.Dropout below `module` (encoder and head) with NumpyMaskDropout.
+    They hold no weights, so checkpoints and exports do not change."""
     for name, child in module.named_children():
         if type(child) is nn.Dropout:
             setattr(module, name, NumpyMaskDropout(child.p, child.inplace))
-            replaced += 1
         else:
-            replaced += use_numpy_masks(child)
-    return replaced
+            use_numpy_masks(child)
 
 
 def cpu_vendor() -> str:

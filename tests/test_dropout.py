@@ -18,9 +18,8 @@ TINY = {"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 2, "in
 @pytest.mark.parametrize("p", [0.1, 0.5])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_drops_a_share_p_and_scales_what_it_keeps(p, dtype):
-    dropout = NumpyMaskDropout(p)
     x = torch.full((1000, 1000), 2.0, dtype=dtype)
-    out = dropout(x)
+    out = NumpyMaskDropout(p)(x)
     dropped = (out == 0).float().mean().item()
     assert dropped == pytest.approx(p, abs=0.003)  # 1e6 draws: the standard error is below 0.0005
     assert torch.allclose(out[out != 0].float(), torch.tensor(2 / (1 - p)), rtol=1e-2)
@@ -78,4 +77,3 @@ def test_auto_keeps_torchs_sampler_only_where_it_is_mkls(monkeypatch, vendor, mk
     monkeypatch.setattr(dropout.torch.backends.mkl, "is_available", lambda: mkl)
     assert choose_cpu_dropout("auto") == expected
     assert choose_cpu_dropout("torch") == "torch" and choose_cpu_dropout("numpy") == "numpy"
-
