@@ -11,7 +11,6 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning import Callback, Trainer, seed_everything
 
-from neka.allocator import keep_freed_memory
 from neka.callbacks import build_callbacks
 from neka.cli import user_errors
 from neka.data import NekaDataModule
@@ -45,8 +44,6 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`.
     `extra_callbacks` let the benchmark time the real training path."""
     run_dir = Path(cfg.paths.run_dir)
-    if cfg.keep_freed_memory:
-        keep_freed_memory()
     seed_everything(cfg.seed, workers=True, verbose=False)
     tokenizer_settings = OmegaConf.to_container(cfg.tokenizer, resolve=True)
     if cfg.get("resume"):  # the saved vocabulary, not a retrained one: the checkpoint's embeddings index it

@@ -70,7 +70,6 @@ def test_seed_tabular_example_runs_end_to_end(tmp_path, grades_table):
     log = (tmp_path / "run" / "train.log").read_text()
     assert "input columns ['id', '중간고사', '기말고사']" in log
     assert "model.cpu_dropout=auto: " in log  # chosen when Lightning's fit calls NekaClassifier.setup
-    assert "keep_freed_memory=true: " in log
     assert (tmp_path / "run" / "metrics.json").is_file()
 
 

@@ -49,7 +49,6 @@ NEKA_LEVERS = {  # name: (what the defaults do that this row does not, the overr
     "neka_eager_attention": ("the encoder's SDPA attention", ["model.attn_implementation=eager"]),
     "neka_unfused_adamw": ("fused AdamW", ["optimizer.fused=false"]),
     "neka_torch_dropout": ("dropout masks drawn by numpy on CPU", ["model.cpu_dropout=torch"]),
-    "neka_system_malloc": ("glibc keeping freed memory", ["keep_freed_memory=false"]),
 }
 
 
