@@ -9,8 +9,8 @@ numpy where torch's sampler is the serial one, and torch's own on Intel CPUs wit
 
 Each mask's seed is drawn from torch's generator, so `seed` still decides every mask and a
 resumed run replays them. The drop probability is p rounded to 1/65536. On a GPU, and in
-evaluation, this is torch's own dropout. The attention probabilities' dropout, inside SDPA
-and not a module, gets numpy masks through neka/attention.py.
+evaluation, this is torch's own dropout. The attention-probability dropout inside torch's
+SDPA kernel stays torch's: it is not a module.
 """
 
 import logging

@@ -14,7 +14,6 @@ from torch import nn
 from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
-from neka.attention import use_numpy_attention_dropout
 from neka.dropout import CHOICES as CPU_DROPOUTS
 from neka.dropout import choose_cpu_dropout, use_numpy_masks
 from neka.errors import NekaError
@@ -110,12 +109,10 @@ class NekaClassifier(pl.LightningModule):
                 metric.persistent(True)
 
     def setup(self, stage: str) -> None:
-        """Dropout only acts in training, so its CPU sampler (neka/dropout.py, and for attention
-        probabilities neka/attention.py) is chosen, and logged, when fitting starts: not when
-        evaluate, predict or serve load a checkpoint."""
+        """Dropout only acts in training, so its CPU sampler (neka/dropout.py) is chosen, and
+        logged, when fitting starts: not when evaluate, predict or serve load a checkpoint."""
         if stage == "fit" and choose_cpu_dropout(self.hparams.cpu_dropout) == "numpy":
             use_numpy_masks(self)
-            use_numpy_attention_dropout(self.encoder)
 
     @property
     def max_positions(self) -> int:
