@@ -13,6 +13,11 @@ from neka.transform import encode_rows
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+# NekaClassifier's optimizer and scheduler settings, and a small encoder, for tests that build one directly
+OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01, "eps": 1e-8}
+SCHEDULER = {"name": "linear", "warmup_ratio": 0.1}
+TINY = {"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
+
 
 def run_neka(*args: str, cwd: Path, module: str = "neka.train", env: dict[str, str] | None = None,
              timeout: int = 300) -> subprocess.CompletedProcess:

@@ -10,9 +10,9 @@ from neka.dropout import NumpyMaskDropout, choose_cpu_dropout, numpy_keep_mask
 from neka.errors import NekaError
 from neka.model import NekaClassifier
 
-OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01, "eps": 1e-8}
-SCHEDULER = {"name": "linear", "warmup_ratio": 0.1}
-TINY = {"num_hidden_layers": 2, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
+from conftest import OPTIMIZER, SCHEDULER, TINY
+
+TWO_LAYERS = {**TINY, "num_hidden_layers": 2}
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5])
@@ -55,7 +55,7 @@ def test_identity_in_evaluation_and_at_p_zero():
 def test_cpu_dropout_key_chooses_the_encoders_and_heads_dropout():
     def dropouts(choice):
         model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
-                               encoder=TINY, cpu_dropout=choice)
+                               encoder=TWO_LAYERS, cpu_dropout=choice)
         assert {type(m) for m in model.modules() if isinstance(m, nn.Dropout)} == {nn.Dropout}  # until fit
         model.setup("fit")
         return [type(m) for m in model.modules() if isinstance(m, nn.Dropout)]
@@ -63,7 +63,7 @@ def test_cpu_dropout_key_chooses_the_encoders_and_heads_dropout():
     numpy_choice, torch_choice = dropouts("numpy"), dropouts("torch")
     # the embeddings', three per layer (attention probabilities: the module eager attention calls,
     # SDPA passes p to its kernel instead; attention output; feed-forward output), the head's
-    assert numpy_choice == [NumpyMaskDropout] * (3 * TINY["num_hidden_layers"] + 2)
+    assert numpy_choice == [NumpyMaskDropout] * (3 * TWO_LAYERS["num_hidden_layers"] + 2)
     assert torch_choice == [nn.Dropout] * len(numpy_choice)
     with pytest.raises(NekaError, match="model.cpu_dropout"):
         dropouts("mkl")

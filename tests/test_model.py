@@ -7,9 +7,7 @@ from neka.errors import NekaError
 from neka.metrics import SplitMetrics
 from neka.model import NekaClassifier, build_encoder, build_optimizer, make_attention_mask
 
-OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01, "eps": 1e-8}
-SCHEDULER = {"name": "linear", "warmup_ratio": 0.1}
-TINY = {"num_hidden_layers": 1, "hidden_size": 32, "num_attention_heads": 2, "intermediate_size": 64}
+from conftest import OPTIMIZER, SCHEDULER, TINY
 
 
 def seed_attention_mask(token_ids, valid_length):
