@@ -1,6 +1,9 @@
 """neka's CPU dropout (model.cpu_dropout=numpy) behaves as torch's: the same share dropped,
 the kept values scaled, the masks decided by torch's seed, identity in evaluation."""
 
+import math
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -44,6 +47,18 @@ def test_masks_follow_torchs_seed():
     following = numpy_keep_mask(torch.Size([256, 64]), 0.1)
     assert torch.equal(first, again)
     assert not torch.equal(again, following)
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 7), (64, 20, 128)])
+def test_masks_are_generator_bytes_compared_with_p(shape):
+    """The mask of a seed is the one numpy's Generator.bytes gives (what neka drew before it read
+    PCG64's raw output): a run resumed across that change replays the same masks."""
+    torch.manual_seed(3)
+    mask = numpy_keep_mask(torch.Size(shape), 0.1)
+    torch.manual_seed(3)
+    generator = np.random.default_rng(int(torch.randint(0, 2 ** 62, (1,))))
+    bits = np.frombuffer(generator.bytes(2 * math.prod(shape)), dtype=np.uint16)
+    assert torch.equal(mask, torch.from_numpy(bits >= round(0.1 * 65536)).view(shape))
 
 
 def test_identity_in_evaluation_and_at_p_zero():
