@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from neka.bench.__main__ import read_nsmc
+from neka.bench.__main__ import peer_order, read_nsmc
 from neka.errors import NekaError
 from neka.resources import packaged_data_path
 
@@ -30,6 +30,15 @@ def test_benchmark_runs_every_peer_and_prints_json(tmp_path):
     for row in report["peers"].values():
         assert row["samples_per_s"] > 0 and 0 <= row["padding_share"] < 1 and 0 <= row["test_acc"] <= 1
     assert report["peers"]["seed_loop"]["padding_share"] > report["peers"]["neka"]["padding_share"]
+    neka_speed = report["peers"]["neka"]["samples_per_s"]  # one repeat: the paired ratio is the ratio of the rows
+    assert report["peers"]["seed_loop"]["neka_speedup_each_repeat"] == [
+        round(neka_speed / report["peers"]["seed_loop"]["samples_per_s"], 2)]
+
+
+def test_each_repeat_starts_one_peer_later():
+    peers = ["neka", "hf_trainer", "seed_loop"]
+    assert [peer_order(peers, repeat) for repeat in range(4)] == [
+        peers, ["hf_trainer", "seed_loop", "neka"], ["seed_loop", "neka", "hf_trainer"], peers]
 
 
 def test_benchmark_reads_the_embedded_sample_without_a_data_folder():

@@ -4,7 +4,9 @@ neka (its real training path, defaults), the Hugging Face Trainer as usually use
 Trainer best-tuned (length-grouped sampling, bf16 where native) and the seed notebook's loop.
 Same split, same WordPiece vocabulary (trained once), same initial encoder weights (saved
 once), the seed's hyper-parameters. Each peer runs in a fresh process (its own peak memory);
-figures are medians over --repeats.
+figures are medians over --repeats. Each repeat starts one peer later in the order, so no peer
+always runs right after the same one; a machine whose speed drifts over minutes then shows as
+spread in the per-repeat ratios instead of as a bias against one peer.
 """
 
 import argparse
@@ -89,6 +91,12 @@ def gemm_flops(dtype: torch.dtype, size: int = 1024, repeats: int = 20) -> float
     return 2 * size ** 3 * repeats / (time.perf_counter() - started)
 
 
+def peer_order(peers: list[str], repeat: int) -> list[str]:
+    """Repeat k starts with the k-th peer: each runs after a different one in each repeat."""
+    shift = repeat % len(peers)
+    return peers[shift:] + peers[:shift]
+
+
 def run_peer(name: str, workdir: Path, epochs: int, seed: int, threads: int) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -120,6 +128,10 @@ def summarise(results: dict[str, list[dict]], parameters: int, layers: int, hidd
         }
         if "test_seconds" in median:  # the test split through Trainer.test: no gradients, sorted by length
             table[name]["eval_rows_per_s"] = median["test_rows"] / median["test_seconds"]
+        if "neka" in results and name != "neka":  # the same repeat ran both minutes apart: paired ratios
+            table[name]["neka_speedup_each_repeat"] = [
+                round(neka["rows"] / neka["train_seconds"] / (run["rows"] / run["train_seconds"]), 2)
+                for neka, run in zip(results["neka"], runs)]
     return table
 
 
@@ -141,7 +153,8 @@ def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
     for name, row in table.items():
         if name != "neka":
             lever = f" (the gain of {NEKA_LEVERS[name][0]})" if name in NEKA_LEVERS else ""
-            print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s{lever}, "
+            print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s{lever} "
+                  f"(each repeat: {', '.join(f'{r:.2f}x' for r in row['neka_speedup_each_repeat'])}), "
                   f"accuracy {100 * (neka['test_acc'] - row['test_acc']):+.1f} points, "
                   f"ce {neka['test_ce'] - row['test_ce']:+.3f}, memory {neka['peak_rss_mb'] / row['peak_rss_mb']:.2f}x")
 
@@ -175,7 +188,7 @@ def main() -> None:
         peaks = {"fp32": gemm_flops(torch.float32), "bf16": gemm_flops(torch.bfloat16)}
         results = {name: [] for name in args.peers}
         for repeat in range(args.repeats):  # a seed per repeat (order, dropout): accuracy's noise shows too
-            for name in args.peers:  # one after another: parallel peers would share 2 cores
+            for name in peer_order(args.peers, repeat):  # one after another: parallel peers would share 2 cores
                 result = run_peer(name, workdir, args.epochs, args.seed + repeat, args.threads)
                 results[name].append(result)
                 print(f"neka.bench: {name}, repeat {repeat + 1} of {args.repeats}: "
