@@ -128,7 +128,7 @@ def summarise(results: dict[str, list[dict]], parameters: int, layers: int, hidd
         }
         if "test_seconds" in median:  # the test split through Trainer.test: no gradients, sorted by length
             table[name]["eval_rows_per_s"] = median["test_rows"] / median["test_seconds"]
-        if "neka" in results and name != "neka":  # the same repeat ran both minutes apart: paired ratios
+        if "neka" in results and name != "neka":  # one repeat's runs are minutes apart: their ratio cancels slow drift
             table[name]["neka_speedup_each_repeat"] = [
                 round(neka["rows"] / neka["train_seconds"] / (run["rows"] / run["train_seconds"]), 2)
                 for neka, run in zip(results["neka"], runs)]
