@@ -83,8 +83,14 @@ class RandomState(Callback):
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Checkpoints written under a temporary name and renamed: a kill while saving leaves the
-    previous complete checkpoint, never a truncated one."""
+    previous complete checkpoint, never a truncated one.
+
+    torch.save writes straight to that file. Lightning's own save serialises into an in-memory
+    buffer, copies it out, and writes the copy through an fsspec transaction (a second temporary
+    file): 0.57-0.64 s against 0.13 s for a 156 MB MiniLM-shaped checkpoint, twice an epoch."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
         with atomic_path(Path(path)) as temporary:
-            super().save_checkpoint(checkpoint, temporary, storage_options)
+            torch.save(checkpoint, temporary)

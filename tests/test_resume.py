@@ -118,3 +118,23 @@ def test_last_checkpoint_is_the_newest_epoch_when_the_monitor_did_not_improve(tm
     steps_per_epoch = int(best.removeprefix("best-epoch0-step").removesuffix(".ckpt"))
     last = torch.load(folder / "last.ckpt", map_location="cpu", weights_only=False)
     assert (last["epoch"], last["global_step"]) == (1, 2 * steps_per_epoch)
+
+
+def test_a_failed_checkpoint_save_keeps_the_previous_checkpoint_whole(tmp_path):
+    """AtomicCheckpointIO writes with torch.save under a temporary name: what it wrote loads back
+    as it was, and a save that fails halfway (here an object pickle cannot write, after the
+    tensors) leaves the previous file as it was and no temporary file beside it."""
+    import torch
+
+    from neka.resume import AtomicCheckpointIO
+
+    io, path = AtomicCheckpointIO(), tmp_path / "checkpoints" / "last.ckpt"
+    saved = {"state_dict": {"weight": torch.randn(64, 64)}, "global_step": 7}
+    io.save_checkpoint(saved, path)
+    before = path.read_bytes()
+    loaded = io.load_checkpoint(path)
+    assert loaded["global_step"] == 7 and torch.equal(loaded["state_dict"]["weight"], saved["state_dict"]["weight"])
+    with pytest.raises(Exception, match="pickle"):
+        io.save_checkpoint({"state_dict": {"weight": torch.randn(256, 256)}, "callback": lambda: None}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]
