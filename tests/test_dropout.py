@@ -39,6 +39,21 @@ def test_gradient_flows_through_the_kept_values_only():
     assert torch.all(x.grad[~kept] == 0)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_values_and_gradients_are_the_masked_scaled_ones_bit_for_bit(dtype):
+    """where(mask, x / (1 - p), 0), as neka computed it before the two multiplications that replace
+    it: the same values and gradients, so a run resumed across that change trains the same."""
+    x = torch.randn(64, 24, 128).to(dtype).requires_grad_()
+    torch.manual_seed(5)
+    out = NumpyMaskDropout(0.1)(x)
+    out.backward(torch.ones_like(out))
+    torch.manual_seed(5)
+    mask = numpy_keep_mask(x.shape, 0.1)
+    expected = torch.where(mask, x.detach() * (1 / 0.9), 0)
+    assert out.dtype == dtype and torch.equal(out, expected)
+    assert torch.equal(x.grad, torch.where(mask, torch.ones_like(x) * (1 / 0.9), 0))
+
+
 def test_masks_follow_torchs_seed():
     torch.manual_seed(7)
     first = numpy_keep_mask(torch.Size([256, 64]), 0.1)
