@@ -73,6 +73,28 @@ def test_collate_pads_to_the_longest_row_with_pad_id(word_tokenizer):
     assert batch["token_type_ids"].dtype == torch.long and batch["token_type_ids"].sum() == 0
 
 
+@pytest.mark.parametrize("pad_to", [None, 12])
+@pytest.mark.parametrize("labels", [np.array([2, 0, 1, 1]), np.array([0.5, -1.0, 2.25, 0.0], dtype=np.float32)])
+def test_a_dataloaders_batched_fetch_collates_as_rows_one_by_one(word_tokenizer, pad_to, labels):
+    """The DataLoader hands Collate a RowSelection (EncodedDataset.__getitems__): the batch must be
+    what collating the rows one by one, as __getitem__ returns them, gives. Pairs, for segments."""
+    from torch.utils.data import DataLoader
+
+    fields = [["영화 최고", "별로", "1 87 63 a b", "좋"], ["a", "b c d", "", "e e"]]
+    rows = encode_rows([word_tokenizer.encode_batch(texts) for texts in fields], labels, word_tokenizer.cls_id,
+                       word_tokenizer.sep_id, max_len=12, pair=True)
+    dataset, collate = EncodedDataset(rows), Collate(word_tokenizer.pad_id, pad_to=pad_to)
+    order = [3, 0, 2, 1]
+    [fetched] = DataLoader(dataset, batch_size=4, sampler=order, collate_fn=collate)
+    one_by_one = collate([dataset[i] for i in order])
+    assert fetched.keys() == one_by_one.keys()
+    for key in fetched:
+        assert fetched[key].dtype == one_by_one[key].dtype and torch.equal(fetched[key], one_by_one[key]), key
+    assert fetched["input_ids"].shape == (4, pad_to or max(rows.valid_lengths))
+    assert fetched["token_type_ids"].sum() > 0  # the second fields are segment 1
+    assert fetched["labels"].tolist() == labels[order].tolist()
+
+
 def test_encoding_in_chunks_equals_encoding_at_once(word_tokenizer):
     fields = [["영화 최고", "별로 ##다", "1 87 63", "a b c d e", "좋"] * 3, ["a", "b c", "", "d", "e e e"] * 3]
     labels = np.arange(15)
