@@ -49,7 +49,7 @@ class Collate:
     BERTSentenceTransform(pad=True). A class, not a lambda, so DataLoader workers can pickle it.
 
     The batch is gathered from the flat token array with one fancy index, not a tensor per row:
-    a batch of 64 rows took about 1 ms the per-row way, 3 % of a tiny-BERT training step."""
+    0.05 ms for 64 rows against 0.38 ms the per-row way, 1 % of a tiny-BERT training step."""
 
     def __init__(self, pad_id: int, pad_to: int | None = None):
         self.pad_id = pad_id
