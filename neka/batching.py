@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from neka.transform import EncodedRows
+from neka.transform import EncodedRows, pack_rows
 
 
 class RowSelection(NamedTuple):
@@ -35,11 +35,8 @@ class EncodedDataset(Dataset):
 
 def select_rows(rows: Sequence[tuple[np.ndarray, int, int | float]]) -> RowSelection:
     """(ids, first segment length, label) tuples, as __getitem__ returns them, as a selection."""
-    lengths = [len(ids) for ids, _, _ in rows]
-    encoded = EncodedRows(token_ids=np.concatenate([ids for ids, _, _ in rows]),
-                          offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-                          first_segment_lengths=np.array([first for _, first, _ in rows], dtype=np.int64),
-                          labels=torch.tensor([label for _, _, label in rows]).numpy())  # int64 or float32
+    encoded = pack_rows([ids for ids, _, _ in rows], [first for _, first, _ in rows],
+                        torch.tensor([label for _, _, label in rows]).numpy())  # int64 or float32 labels
     return RowSelection(encoded, np.arange(len(rows)))
 
 

@@ -8,6 +8,7 @@ otherwise every position is segment 0. Rows are stored flat (one int32 array and
 offsets) so a large table holds no Python object per token.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +65,11 @@ def encode_rows(fields: list[list[list[int]]], labels: np.ndarray, cls_id: int, 
             sequence.append(sep_id)
         rows.append(sequence)
         first_segment_lengths.append(kept[0] + 2 if pair else len(sequence))
+    return pack_rows(rows, first_segment_lengths, labels)
+
+
+def pack_rows(rows: Sequence[Sequence[int]], first_segment_lengths: Sequence[int], labels: np.ndarray) -> EncodedRows:
+    """Rows of ids (specials included) back to back in one int32 array, with their offsets."""
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     offsets = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
