@@ -14,6 +14,7 @@ from torch import nn
 from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
+from neka.attention import allow_cudnn_attention
 from neka.dropout import CHOICES as CPU_DROPOUTS
 from neka.dropout import choose_cpu_dropout, use_numpy_masks
 from neka.errors import NekaError
@@ -81,12 +82,15 @@ class NekaClassifier(pl.LightningModule):
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
                  encoder_config: dict | None = None, class_weights: str | None = None,
                  train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse",
-                 trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto"):
+                 trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto",
+                 cudnn_attention: bool = False):
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
         if cpu_dropout not in CPU_DROPOUTS:
             raise NekaError(f"model.cpu_dropout: unknown value {cpu_dropout!r}; use one of {CPU_DROPOUTS}")
+        if not isinstance(cudnn_attention, bool):
+            raise NekaError(f"model.cudnn_attention: must be true or false, got {cudnn_attention!r}")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
@@ -110,9 +114,13 @@ class NekaClassifier(pl.LightningModule):
 
     def setup(self, stage: str) -> None:
         """Dropout only acts in training, so its CPU sampler (neka/dropout.py) is chosen, and
-        logged, when fitting starts: not when evaluate, predict or serve load a checkpoint."""
-        if stage == "fit" and choose_cpu_dropout(self.hparams.cpu_dropout) == "numpy":
+        logged, when fitting starts: not when evaluate, predict or serve load a checkpoint.
+        Likewise the attention kernels (neka/attention.py), which matter only in mixed precision."""
+        if stage != "fit":
+            return
+        if choose_cpu_dropout(self.hparams.cpu_dropout) == "numpy":
             use_numpy_masks(self)
+        allow_cudnn_attention(self.hparams.cudnn_attention)
 
     @property
     def max_positions(self) -> int:

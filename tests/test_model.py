@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -138,3 +140,29 @@ def test_fused_adamw_steps_with_clipped_gradients(precision):
                       callbacks=[GradientNorm()])
     trainer.fit(model, DataLoader(rows, batch_size=8, collate_fn=Collate(pad_id=1)))
     assert len(seen) == 2 and all(norm <= 1e-3 * 1.01 for norm in seen)
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_fitting_sets_whether_attention_may_use_cudnn(allowed):
+    """cuDNN's attention plans every new batch shape (neka/attention.py): left out unless asked for."""
+    model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
+                           encoder=TINY, cudnn_attention=allowed)
+    torch.backends.cuda.enable_cudnn_sdp(not allowed)
+    try:
+        model.setup("validate")  # evaluation runs in float32: cuDNN's attention does not apply there
+        assert torch.backends.cuda.cudnn_sdp_enabled() is not allowed
+        model.setup("fit")
+        assert torch.backends.cuda.cudnn_sdp_enabled() is allowed
+    finally:
+        torch.backends.cuda.enable_cudnn_sdp(True)  # torch's own default, for the tests after this one
+
+
+def test_cudnn_attention_is_off_by_default_and_must_be_a_boolean():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(Path(__file__).resolve().parents[1] / "conf"), version_base="1.3"):
+        for model in ("tiny", "minilm"):
+            assert compose("train", overrides=[f"model={model}"]).model.cudnn_attention is False
+    with pytest.raises(NekaError, match="model.cudnn_attention: must be true or false, got 'auto'"):
+        NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
+                       encoder=TINY, cudnn_attention="auto")
