@@ -52,7 +52,7 @@ class NekaDataModule(pl.LightningDataModule):
                  pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
                  task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
-                 tokenizer_settings: dict | None = None):
+                 tokenizer_settings: dict | None = None, pin_memory: bool = False):
         """`tokenizer_settings` (the tokenizer config) goes into the encoding cache's key; without
         it, or without `cache_dir`, nothing is cached."""
         super().__init__()
@@ -61,6 +61,8 @@ class NekaDataModule(pl.LightningDataModule):
         if max_len < 8:  # [CLS], a [SEP] per field and a few tokens of text
             raise NekaError(f"data.max_len: {max_len} is too short to hold a row; use at least 8 (the seed used 64)")
         check_split_sizes(0 if val_path else val_size, 0 if test_path else test_size)
+        if not isinstance(pin_memory, bool):
+            raise NekaError(f"data.pin_memory: must be true or false, got {pin_memory!r}")
         self.path, self.val_path, self.test_path = path, val_path, test_path
         self.label_column, self.text_columns = str(label_column), text_columns
         self.drop_columns = list(drop_columns or [])
@@ -75,7 +77,7 @@ class NekaDataModule(pl.LightningDataModule):
         self.input_columns: list[str] = []
         self.encoded: dict[str, EncodedRows] = {}
         self.encoding_seconds = 0.0
-        self.cache_dir, self.tokenizer_settings = cache_dir, tokenizer_settings
+        self.cache_dir, self.tokenizer_settings, self.pin_memory = cache_dir, tokenizer_settings, pin_memory
         self._train_loader: ResumableLoader | None = None
         self._train_loader_state: dict | None = None  # from a checkpoint being resumed
 
@@ -187,20 +189,19 @@ class NekaDataModule(pl.LightningDataModule):
                                                                   self.label_bins["names"], path)})
         return frame
 
-    def _collate(self) -> Collate:
-        return Collate(self.pad_id, self.max_len if self.pad_to_max_len else None)
+    def _loader_settings(self) -> dict:
+        return {"collate_fn": Collate(self.pad_id, self.max_len if self.pad_to_max_len else None),
+                "num_workers": self.num_workers, "pin_memory": self.pin_memory}
 
     def train_dataloader(self) -> DataLoader:
         rows = self.encoded["train"]
         if self.group_by_length:
             sampler = LengthGroupedBatchSampler(rows.valid_lengths, self.batch_size, self.seed)
-            self._train_loader = ResumableLoader(EncodedDataset(rows), sampler, collate_fn=self._collate(),
-                                                 num_workers=self.num_workers)
+            self._train_loader = ResumableLoader(EncodedDataset(rows), sampler, **self._loader_settings())
             if self._train_loader_state:
                 self._train_loader.load_state_dict(self._train_loader_state)
             return self._train_loader
-        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, shuffle=True, collate_fn=self._collate(),
-                          num_workers=self.num_workers)
+        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, shuffle=True, **self._loader_settings())
 
     def state_dict(self) -> dict:
         """The training loader's place in its epoch, saved in checkpoints. Lightning would keep
@@ -219,7 +220,7 @@ class NekaDataModule(pl.LightningDataModule):
         order = np.argsort(rows.valid_lengths, kind="stable") if self.group_by_length else np.arange(len(rows))
         rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
         return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, sampler=order[rank::world_size].tolist(),
-                          collate_fn=self._collate(), num_workers=self.num_workers)
+                          **self._loader_settings())
 
     def val_dataloader(self) -> DataLoader:
         return self._evaluation_loader("val")

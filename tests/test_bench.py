@@ -5,8 +5,9 @@ import json
 
 import pandas as pd
 import pytest
+import torch
 
-from neka.bench.__main__ import peer_order, read_nsmc
+from neka.bench.__main__ import default_peers, parse_args, peer_order, read_nsmc
 from neka.errors import NekaError
 from neka.resources import packaged_data_path
 
@@ -24,7 +25,8 @@ def test_benchmark_runs_every_peer_and_prints_json(tmp_path):
                       "--json", "--peers", "neka", "hf_trainer", "hf_trainer_tuned", "seed_loop", "neka_fp32",
                       cwd=tmp_path, module="neka.bench", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout[result.stdout.rindex("{\n  \"peaks_flops\""):])  # peers print before it
+    report = json.loads(result.stdout)  # the peers' own output goes to stderr
+    assert report["device"].startswith("CPU") and report["args"]["device"] == "cpu"
     assert set(report["peers"]) == {"neka", "hf_trainer", "hf_trainer_tuned", "seed_loop", "neka_fp32"}
     assert report["peers"]["neka_fp32"]["precision"] == "fp32"
     for row in report["peers"].values():
@@ -39,6 +41,22 @@ def test_each_repeat_starts_one_peer_later():
     peers = ["neka", "hf_trainer", "seed_loop"]
     assert [peer_order(peers, repeat) for repeat in range(4)] == [
         peers, ["hf_trainer", "seed_loop", "neka"], ["seed_loop", "neka", "hf_trainer"], peers]
+
+
+def test_lever_rows_of_one_kind_of_device_run_only_on_it():
+    cpu, cuda = default_peers("cpu"), default_peers("cuda")
+    assert {"neka", "hf_trainer", "hf_trainer_tuned", "seed_loop", "neka_fp32"} <= set(cpu) & set(cuda)
+    assert "neka_torch_dropout" in cpu and "neka_torch_dropout" not in cuda  # numpy masks: CPU tensors only
+    assert "neka_cudnn_attention" in cuda and "neka_cudnn_attention" not in cpu
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is there to train on")
+def test_device_cuda_without_a_gpu_is_refused_in_one_line(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(["--device", "cuda"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "python -m neka.bench: error: --device cuda: torch sees no CUDA GPU here; use --device cpu")
 
 
 def test_benchmark_reads_the_embedded_sample_without_a_data_folder():

@@ -1,5 +1,6 @@
 """Every shipped config composes, and every experiment instantiates its data, trainer and logger."""
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,9 @@ from pytorch_lightning import Trainer
 
 import neka  # noqa: F401  registers the ${neka_data:...} resolver
 from neka.data import NekaDataModule
+from neka.errors import NekaError
 from neka.precision import choose_precision
+from neka.tokenizers import load_tokenizer
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
@@ -54,3 +57,15 @@ def test_default_trains_on_the_embedded_sample():
     cfg = compose_train()
     assert Path(cfg.data.path).is_file() and Path(cfg.data.test_path).is_file()
     assert cfg.model.pretrained is None and cfg.tokenizer.kind == "wordpiece"
+
+
+@pytest.mark.parametrize("pin", [False, True])
+def test_data_pin_memory_reaches_every_loader(pin):
+    cfg = compose_train("+experiment=tiny", f"data.pin_memory={pin}", "data.cache_dir=null")
+    tokenizer = partial(load_tokenizer, **OmegaConf.to_container(cfg.tokenizer, resolve=True))
+    data = instantiate(cfg.data, tokenizer_factory=tokenizer, _convert_="all")
+    data.setup("fit")
+    loaders = [data.train_dataloader(), data.val_dataloader(), data.test_dataloader()]
+    assert [loader.pin_memory for loader in loaders] == [pin] * 3
+    with pytest.raises(NekaError, match="data.pin_memory: must be true or false, got 'auto'"):
+        NekaDataModule(data.path, "label", tokenizer, pin_memory="auto")

