@@ -20,17 +20,13 @@ SEED_RECIPE = {"max_len": 64, "batch_size": 64, "lr": 5e-5, "warmup_ratio": 0.1,
 
 
 def load_recipe(workdir: Path) -> dict:
-    """The hyper-parameters every peer of this invocation uses (the seed's, `--max-len` aside)."""
+    """The hyper-parameters every peer of this invocation uses (the seed's, `--max-len` aside),
+    and the `--device` they train on."""
     return json.loads((workdir / "recipe.json").read_text())
 
 
 def _accuracy_and_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     return float((logits.argmax(-1) == labels).float().mean()), float(F.cross_entropy(logits.float(), labels))
-
-
-def bench_device(workdir: Path) -> torch.device:
-    """Where every peer of this invocation trains: `--device`, saved in recipe.json."""
-    return torch.device(load_recipe(workdir)["device"])
 
 
 def synchronize(device: torch.device) -> None:
@@ -78,7 +74,8 @@ def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -
     import neka  # noqa: F401  registers the resolvers
     from neka.train import run
 
-    counter, clock, recipe, device = _Counter(), {}, load_recipe(workdir), bench_device(workdir)
+    counter, clock, recipe = _Counter(), {}, load_recipe(workdir)
+    device = torch.device(recipe["device"])
 
     class Timer(Callback):
         def on_train_start(self, trainer, module):
@@ -138,7 +135,8 @@ def run_hf_trainer(workdir: Path, epochs: int, seed: int, tuned: bool) -> dict:
     from neka.precision import has_native_bf16
 
     set_seed(seed)
-    recipe, device = load_recipe(workdir), bench_device(workdir)
+    recipe = load_recipe(workdir)
+    device = torch.device(recipe["device"])
     tokenizer = AutoTokenizer.from_pretrained(workdir / "encoder")
     train, test = (pd.read_csv(workdir / name, sep="\t") for name in ("train.tsv", "test.tsv"))
     started = time.perf_counter()
@@ -188,7 +186,8 @@ def run_seed_loop(workdir: Path, epochs: int, seed: int) -> dict:
     from transformers import AutoTokenizer, BertModel, get_linear_schedule_with_warmup
 
     torch.manual_seed(seed)
-    recipe, device = load_recipe(workdir), bench_device(workdir)
+    recipe = load_recipe(workdir)
+    device = torch.device(recipe["device"])
     tokenizer = AutoTokenizer.from_pretrained(workdir / "encoder")
     train, test = (pd.read_csv(workdir / name, sep="\t") for name in ("train.tsv", "test.tsv"))
     started = time.perf_counter()
