@@ -59,6 +59,11 @@ def test_default_trains_on_the_embedded_sample():
     assert cfg.model.pretrained is None and cfg.tokenizer.kind == "wordpiece"
 
 
+@pytest.mark.parametrize("model", ["tiny", "minilm"])
+def test_cudnn_attention_is_off_by_default(model):
+    assert compose_train(f"model={model}").model.cudnn_attention is False
+
+
 @pytest.mark.parametrize("pin", [False, True])
 def test_data_pin_memory_reaches_every_loader(pin):
     cfg = compose_train("+experiment=tiny", f"data.pin_memory={pin}", "data.cache_dir=null")

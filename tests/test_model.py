@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -157,12 +155,7 @@ def test_fitting_sets_whether_attention_may_use_cudnn(allowed):
         torch.backends.cuda.enable_cudnn_sdp(True)  # torch's own default, for the tests after this one
 
 
-def test_cudnn_attention_is_off_by_default_and_must_be_a_boolean():
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(Path(__file__).resolve().parents[1] / "conf"), version_base="1.3"):
-        for model in ("tiny", "minilm"):
-            assert compose("train", overrides=[f"model={model}"]).model.cudnn_attention is False
+def test_cudnn_attention_must_be_a_boolean():
     with pytest.raises(NekaError, match="model.cudnn_attention: must be true or false, got 'auto'"):
         NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
                        encoder=TINY, cudnn_attention="auto")
