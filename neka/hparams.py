@@ -30,8 +30,11 @@ def best_metrics(metrics: dict[str, float]) -> dict[str, float]:
 
 def log_hparams(logger: Logger | None, cfg: DictConfig, metrics: dict[str, float]) -> None:
     """Lightning's TensorBoardLogger writes the hparams plugin data only when metrics come with the
-    parameters, so this runs once, after the best checkpoint's validation and test."""
+    parameters, so this runs once, after the best checkpoint's validation and test. Nothing closes
+    the logger after it: finalize flushes the events (a writer thread still holding them at exit
+    loses them) and saves hparams.yaml with the recipe."""
     if logger is None:
         return
     overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
     logger.log_hyperparams(select_hparams(cfg, overrides), metrics=best_metrics(metrics))
+    logger.finalize("success")

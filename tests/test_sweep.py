@@ -197,3 +197,24 @@ def test_readme_cluster_commands_compose():
                         "hydra.launcher.partition=gpu")
     assert cfg.hydra.launcher._target_.endswith("SlurmLauncher") and cfg.hydra.launcher.tasks_per_node == 4
     assert (cfg.trainer.accelerator, cfg.trainer.precision, cfg.trainer.num_nodes) == ("gpu", "auto", 2)
+
+
+def test_best_metrics_are_on_disk_when_log_hparams_returns(tmp_path):
+    """The run exits right after log_hparams: events a writer thread still holds would be lost, and
+    CI once saw a run whose best/* scalars never reached its event file."""
+    from omegaconf import OmegaConf
+    from pytorch_lightning.loggers import TensorBoardLogger
+
+    from neka.hparams import log_hparams
+
+    with initialize_config_dir(config_dir=str(CONF), version_base=None):
+        cfg = compose("train", overrides=["+experiment=tiny"])
+    logger = TensorBoardLogger(save_dir=str(tmp_path), name="tb", version="")
+    logger.log_metrics({"val/acc": 0.5}, step=1)  # the experiment is open, as after training
+    log_hparams(logger, cfg, {"val/acc": 0.75, "test/acc": 0.5})
+    values, metric_tags = hparams_sessions(tmp_path)
+    assert metric_tags == {"best/test_acc", "best/val_acc"} and values["optimizer.lr"] == cfg.optimizer.lr
+    accumulator = EventAccumulator(str(tmp_path / "tb"))
+    accumulator.Reload()
+    assert [event.value for event in accumulator.Scalars("best/val_acc")] == [0.75]
+    assert OmegaConf.load(tmp_path / "tb" / "hparams.yaml")["optimizer.lr"] == cfg.optimizer.lr
