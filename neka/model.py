@@ -62,7 +62,7 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
                                 **(encoder or {})))
 
 
-def build_loss_weights(class_weights: str | None, train_labels: list[int] | None,
+def build_loss_weights(class_weights: str | None, train_labels: np.ndarray | None,
                        num_labels: int) -> torch.Tensor | None:
     """`balanced`: sklearn's n_rows / (n_classes * rows_of_class) from the training split, so
     rare classes weigh as much in the loss as common ones."""
@@ -81,7 +81,7 @@ class NekaClassifier(pl.LightningModule):
     def __init__(self, num_labels: int, vocab_size: int, pad_id: int, optimizer: dict, scheduler: dict,
                  pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
                  encoder_config: dict | None = None, class_weights: str | None = None,
-                 train_labels: list[int] | None = None, task: str = "classification", regression_loss: str = "mse",
+                 train_labels: np.ndarray | None = None, task: str = "classification", regression_loss: str = "mse",
                  trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto",
                  cudnn_attention: bool = False):
         super().__init__()

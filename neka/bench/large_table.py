@@ -1,8 +1,9 @@
 """`python -m neka.bench.large_table`: how reading, vocabulary training and encoding grow with
-the table, and a real training epoch on the largest one.
+the table, the time to neka's first training step, and a real training epoch on the largest one.
 
 Tables are drawn with replacement from the shipped NSMC sample (seeded), so any size can be
-made offline. Each size is encoded in a fresh process, which reports its own peak memory;
+made offline. Each size runs neka's real path up to its first training step in a fresh
+process, which reports the encoding's seconds, the seconds to that step and its peak memory;
 `--train` then runs `python -m neka.train` on the largest table for one epoch, with its
 progress bar, and reports its wall time and peak memory.
 """
@@ -15,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -28,22 +28,43 @@ def make_table(rows: int, path: Path, seed: int = 0) -> None:
     reviews.sample(n=rows, replace=True, random_state=seed).to_csv(path, sep="\t", index=False)
 
 
-def encode_once(path: str, queue) -> None:
-    """In a fresh process: the data module's setup (read, split, train WordPiece, encode)."""
-    from neka.data import NekaDataModule
-    from neka.tokenizers import load_tokenizer
-
-    data = NekaDataModule(path, "label", partial(load_tokenizer, kind="wordpiece"), text_columns=["document"])
-    data.setup("fit")
-    tokens = sum(len(rows.token_ids) for rows in data.encoded.values())
-    queue.put({"encode_s": data.encoding_seconds, "tokens": tokens,
-               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+class FirstStep(Exception):
+    """Raised at the first training batch: the table measures everything before it."""
 
 
-def measure_encoding(path: Path) -> dict:
+def setup_once(path: str, queue) -> None:
+    """In a fresh process, neka's real path up to its first training step: read, split, train
+    WordPiece, encode, then build the model and the Trainer."""
+    from hydra import compose, initialize_config_dir
+    from pytorch_lightning import Callback
+
+    import neka  # noqa: F401  registers the resolvers
+    from neka.train import run
+
+    class AtFirstStep(Callback):
+        def on_train_batch_start(self, trainer, module, batch, batch_index):
+            data = trainer.datamodule
+            queue.put({"encode_s": data.encoding_seconds, "first_step_s": time.perf_counter() - started,
+                       "tokens": sum(len(rows.token_ids) for rows in data.encoded.values()),
+                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+            raise FirstStep
+
+    conf = Path(__file__).resolve().parents[2] / "conf"
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+        cfg = compose("train", overrides=[f"data.path={path}", "data.test_path=null", "data.cache_dir=null",
+                                          f"paths.run_dir={Path(path).with_suffix('')}-run",
+                                          "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false"])
+    started = time.perf_counter()
+    try:
+        run(cfg, [AtFirstStep()])
+    except FirstStep:
+        pass
+
+
+def measure_setup(path: Path) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=encode_once, args=(str(path), queue))
+    process = context.Process(target=setup_once, args=(str(path), queue))
     process.start()
     result = queue.get()
     process.join()
@@ -66,13 +87,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        print(f"{'rows':>8} {'encode s':>9} {'tokens':>10} {'peak MB':>8}")
+        print(f"{'rows':>8} {'encode s':>9} {'to step 1 s':>12} {'tokens':>10} {'peak MB':>8}")
         for rows in args.rows:
             path = workdir / f"reviews-{rows}.tsv"
             make_table(rows, path)
-            result = measure_encoding(path)
-            print(f"{rows:>8} {result['encode_s']:>9.1f} {result['tokens']:>10} {result['peak_rss_mb']:>8.0f}",
-                  flush=True)
+            result = measure_setup(path)
+            print(f"{rows:>8} {result['encode_s']:>9.1f} {result['first_step_s']:>12.1f} {result['tokens']:>10} "
+                  f"{result['peak_rss_mb']:>8.0f}", flush=True)
         if args.train:
             result = train_one_epoch(workdir / f"reviews-{max(args.rows)}.tsv", workdir)
             print(f"one epoch on {max(args.rows)} rows: {result['train_wall_s']:.0f} s wall, peak "
