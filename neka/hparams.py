@@ -31,8 +31,8 @@ def best_metrics(metrics: dict[str, float]) -> dict[str, float]:
 def log_hparams(logger: Logger | None, cfg: DictConfig, metrics: dict[str, float]) -> None:
     """Lightning's TensorBoardLogger writes the hparams plugin data only when metrics come with the
     parameters, so this runs once, after the best checkpoint's validation and test. Nothing closes
-    the logger after it: finalize flushes the events (a writer thread still holding them at exit
-    loses them) and saves hparams.yaml with the recipe."""
+    the logger after it and the process ends soon after, so finalize drains the writer's queue:
+    in one CI run a writer thread still held the best/* events at exit, and they were lost."""
     if logger is None:
         return
     overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
