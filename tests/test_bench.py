@@ -69,3 +69,13 @@ def test_benchmark_data_folder_must_hold_nsmc_format_tables(tmp_path):
     pd.DataFrame({"text": ["좋다"], "label": [1]}).to_csv(tmp_path / "train.tsv", sep="\t", index=False)
     with pytest.raises(NekaError, match="lacks the columns document and label"):
         read_nsmc(tmp_path, "train.tsv")
+
+
+def test_large_table_times_the_real_path_to_the_first_training_step(tmp_path):
+    result = run_neka("--rows", "400", cwd=tmp_path, module="neka.bench.large_table")
+    assert result.returncode == 0, result.stderr[-3000:]
+    header, row = result.stdout.splitlines()
+    assert header.split() == ["rows", "encode", "s", "to", "step", "1", "s", "tokens", "peak", "MB"]
+    rows, encode_s, first_step_s, tokens, peak_mb = (float(value) for value in row.split())
+    assert rows == 400 and 0 < encode_s <= first_step_s and peak_mb > 100
+    assert tokens > 400 * 3  # every row of every split: [CLS], its pieces, [SEP]

@@ -59,6 +59,9 @@ def setup_once(path: str, queue) -> None:
         run(cfg, [AtFirstStep()])
     except FirstStep:
         pass
+    except Exception as error:  # the parent waits on the queue: tell it, then fail here as well
+        queue.put({"error": f"{type(error).__name__}: {error}"})
+        raise
 
 
 def measure_setup(path: Path) -> dict:
@@ -68,6 +71,8 @@ def measure_setup(path: Path) -> dict:
     process.start()
     result = queue.get()
     process.join()
+    if "error" in result:
+        raise RuntimeError(f"neka's path to its first training step failed on {path}: {result['error']}")
     return result
 
 
