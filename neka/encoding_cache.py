@@ -4,8 +4,9 @@ rows as token ids, the label map, the input columns and the tokenizer itself.
 Besides skipping the reading, vocabulary training and tokenisation, this keeps runs
 reproducible: the WordPiece trainer of `tokenizers` breaks ties in hash-map order, so training
 twice on the same texts can give other pieces or other ids (huggingface/tokenizers#1794; on
-160,000 reviews, the same 8,000 pieces with 2,199 at other ids). The key hashes the table files' bytes and every setting that
-changes the encoding, so an edited file or setting never meets a stale entry.
+160,000 reviews, the same 8,000 pieces with 2,199 at other ids). The key hashes the table
+files' bytes and every setting that changes the encoding, so an edited file or setting never
+meets a stale entry.
 """
 
 import hashlib
