@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 import yaml
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+from pytorch_lightning.loggers import TensorBoardLogger
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from neka.errors import NekaError
+from neka.hparams import log_hparams
 from neka.plugins import PLUGINS, is_installed, require_plugins
 from neka.sweeps import rank_jobs
 
@@ -203,13 +206,7 @@ def test_best_metrics_are_on_disk_when_log_hparams_returns(tmp_path):
     """log_hparams finalizes the logger: the run exits right after it, and CI once saw a run whose
     best/* events were still with the writer thread at exit (a race no test can force). On a fresh
     logger finalize leaves a mark to check, hparams.yaml, which Lightning writes when it has none."""
-    from omegaconf import OmegaConf
-    from pytorch_lightning.loggers import TensorBoardLogger
-
-    from neka.hparams import log_hparams
-
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        cfg = compose("train", overrides=["+experiment=tiny"])
+    cfg = compose_train("+experiment=tiny")
     logger = TensorBoardLogger(save_dir=str(tmp_path), name="tb", version="")
     logger.log_metrics({"val/acc": 0.5}, step=1)  # the experiment is open, as after training
     log_hparams(logger, cfg, {"val/acc": 0.75, "test/acc": 0.5})
