@@ -35,10 +35,10 @@ class FirstStep(Exception):
 def setup_once(path: str, queue) -> None:
     """In a fresh process, neka's real path up to its first training step: read, split, train
     WordPiece, encode, then build the model and the Trainer."""
-    from hydra import compose, initialize_config_dir
     from pytorch_lightning import Callback
 
     import neka  # noqa: F401  registers the resolvers
+    from neka.bench.peers import compose_train
     from neka.train import run
 
     class AtFirstStep(Callback):
@@ -49,11 +49,8 @@ def setup_once(path: str, queue) -> None:
                        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
             raise FirstStep
 
-    conf = Path(__file__).resolve().parents[2] / "conf"
-    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-        cfg = compose("train", overrides=[f"data.path={path}", "data.test_path=null", "data.cache_dir=null",
-                                          f"paths.run_dir={Path(path).with_suffix('')}-run",
-                                          "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false"])
+    cfg = compose_train([f"data.path={path}", "data.test_path=null", "data.cache_dir=null",
+                         f"paths.run_dir={Path(path).with_suffix('')}-run"])
     started = time.perf_counter()
     try:
         run(cfg, [AtFirstStep()])

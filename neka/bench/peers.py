@@ -67,8 +67,19 @@ NEKA_LEVERS = {  # name: (what the defaults do that this row does not, the overr
 LEVER_DEVICE = {"neka_torch_dropout": "cpu", "neka_cudnn_attention": "cuda"}
 
 
-def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -> dict:
+def compose_train(overrides: list[str]):
+    """neka.train's config with these overrides, as `python -m neka.train` composes it, for the
+    benchmarks that call its `run()` in-process; without progress bar or model summary, since
+    they print their own tables."""
     from hydra import compose, initialize_config_dir
+
+    conf = Path(__file__).resolve().parents[2] / "conf"
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+        return compose("train", overrides=["+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false",
+                                           *overrides])
+
+
+def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -> dict:
     from pytorch_lightning import Callback  # here, not at the top: the other peers' memory must not include it
 
     import neka  # noqa: F401  registers the resolvers
@@ -100,19 +111,17 @@ def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -
             clock["test"] = time.perf_counter() - clock["test_start"]
             clock["test_rows"] = len(trainer.datamodule.encoded["test"])
 
-    conf = Path(__file__).resolve().parents[2] / "conf"
-    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-        cfg = compose("train", overrides=[
-            "model=bert", f"model.pretrained={workdir / 'encoder'}", f"data.path={workdir / 'train.tsv'}",
-            f"data.max_len={recipe['max_len']}", f"data.batch_size={recipe['batch_size']}",
-            f"optimizer.lr={recipe['lr']}", f"scheduler.warmup_ratio={recipe['warmup_ratio']}",
-            f"trainer.gradient_clip_val={recipe['max_grad_norm']}", f"seed={seed}",
-            f"data.val_path={workdir / 'val.tsv'}", f"data.test_path={workdir / 'test.tsv'}",
-            f"trainer.max_epochs={epochs}", f"trainer.accelerator={'gpu' if device.type == 'cuda' else 'cpu'}",
-            "data.cache_dir=null",  # every repeat tokenizes, as the peers do
-            "+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false", "scheduler=linear",
-            f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}",
-            *overrides])
+    cfg = compose_train([
+        "model=bert", f"model.pretrained={workdir / 'encoder'}", f"data.path={workdir / 'train.tsv'}",
+        f"data.max_len={recipe['max_len']}", f"data.batch_size={recipe['batch_size']}",
+        f"optimizer.lr={recipe['lr']}", f"scheduler.warmup_ratio={recipe['warmup_ratio']}",
+        f"trainer.gradient_clip_val={recipe['max_grad_norm']}", f"seed={seed}",
+        f"data.val_path={workdir / 'val.tsv'}", f"data.test_path={workdir / 'test.tsv'}",
+        f"trainer.max_epochs={epochs}", f"trainer.accelerator={'gpu' if device.type == 'cuda' else 'cpu'}",
+        "data.cache_dir=null",  # every repeat tokenizes, as the peers do
+        "scheduler=linear",
+        f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}",
+        *overrides])
     metrics = run(cfg, extra_callbacks=[Timer()])
     return {"train_seconds": clock["train"], "tokenize_seconds": clock["tokenize"], **counter.totals(),
             "test_acc": metrics["test/acc"], "test_ce": metrics["test/ce"],
