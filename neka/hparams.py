@@ -32,7 +32,7 @@ def log_hparams(logger: Logger | None, cfg: DictConfig, metrics: dict[str, float
     """Lightning's TensorBoardLogger writes the hparams plugin data only when metrics come with the
     parameters, so this runs once, after the best checkpoint's validation and test. Nothing closes
     the logger after it and the process ends soon after, so finalize drains the writer's queue:
-    in one CI run a writer thread still held the best/* events at exit, and they were lost."""
+    one CI run lost its best/* events, most likely still queued for the writer thread at exit."""
     if logger is None:
         return
     overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
