@@ -56,7 +56,7 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     build_model = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
                               pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler, task=data.task,
                               _partial_=True, _convert_="all")
-    # the labels as an array, past Hydra: through instantiate each became an OmegaConf node (12.6 s, 244 MB at 160,000)
+    # the labels as an array, past Hydra: through instantiate each became an OmegaConf node (15.3 s, 247 MB at 160,000)
     model: NekaClassifier = build_model(train_labels=data.encoded["train"].labels)
     if data.max_len > model.max_positions:
         raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "

@@ -1,9 +1,9 @@
 """`python -m neka.bench`: train the same encoder on the same rows four ways, one after another.
 
 neka (its real training path, defaults), the Hugging Face Trainer as usually used, the HF
-Trainer best-tuned (length-grouped sampling, bf16 where native) and the seed notebook's loop.
+Trainer best-tuned (length-grouped sampling, bf16 where native) and the KoBERT fine-tuning notebook's loop.
 Same split, same WordPiece vocabulary (trained once), same initial encoder weights (saved
-once), the seed's hyper-parameters. Each peer runs in a fresh process (its own peak memory);
+once), the notebook's hyper-parameters. Each peer runs in a fresh process (its own peak memory);
 figures are medians over --repeats. Each repeat starts one peer later in the order, so no peer
 always runs right after the same one; a machine whose speed drifts over minutes then shows as
 spread in the per-repeat ratios instead of as a bias against one peer.

@@ -20,7 +20,7 @@ SEED_RECIPE = {"max_len": 64, "batch_size": 64, "lr": 5e-5, "warmup_ratio": 0.1,
 
 
 def load_recipe(workdir: Path) -> dict:
-    """The hyper-parameters every peer of this invocation uses (the seed's, `--max-len` aside),
+    """The hyper-parameters every peer of this invocation uses (the KoBERT notebook's, `--max-len` aside),
     and the `--device` they train on."""
     return json.loads((workdir / "recipe.json").read_text())
 
@@ -189,7 +189,7 @@ def run_hf_trainer(workdir: Path, epochs: int, seed: int, tuned: bool) -> dict:
 
 
 def run_seed_loop(workdir: Path, epochs: int, seed: int) -> dict:
-    """The seed notebook: every row padded to max_len, the mask built by a Python loop,
+    """The KoBERT fine-tuning notebook's loop: every row padded to max_len, the mask built by a Python loop,
     clip_grad_norm_, scheduler.step() each batch. As in the notebook, token and segment ids and
     labels go to the device, the valid lengths stay on the host."""
     from transformers import AutoTokenizer, BertModel, get_linear_schedule_with_warmup
@@ -218,7 +218,7 @@ def run_seed_loop(workdir: Path, epochs: int, seed: int) -> dict:
     def logits_of(token_ids, valid_length, segment_ids, training):
         token_ids, segment_ids = token_ids.to(device), segment_ids.to(device)
         attention_mask = torch.zeros_like(token_ids)
-        for i, v in enumerate(valid_length):  # the seed's gen_attention_mask
+        for i, v in enumerate(valid_length):  # the notebook's gen_attention_mask
             attention_mask[i][:v] = 1
         bert.train(training), classifier.train(training)
         pooled = bert(input_ids=token_ids, token_type_ids=segment_ids, attention_mask=attention_mask).pooler_output
