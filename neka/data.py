@@ -3,7 +3,6 @@
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +33,6 @@ from neka.unknowns import check_unknown_share, log_encoded_samples
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
-
-
-@dataclass
-class SplitFrames:
-    train: pd.DataFrame
-    val: pd.DataFrame
-    test: pd.DataFrame
 
 
 class NekaDataModule(pl.LightningDataModule):
@@ -76,6 +68,7 @@ class NekaDataModule(pl.LightningDataModule):
         self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
         self.input_columns: list[str] = []
         self.encoded: dict[str, EncodedRows] = {}
+        self.split_positions: dict[str, np.ndarray] = {}  # each split's rows among its file's data rows
         self.encoding_seconds = 0.0
         self.cache_dir, self.tokenizer_settings, self.pin_memory = cache_dir, tokenizer_settings, pin_memory
         self._train_loader: ResumableLoader | None = None
@@ -104,23 +97,52 @@ class NekaDataModule(pl.LightningDataModule):
         cached = load_encoding(cache_folder) if cache_folder else None
         if cached:
             self.encoded, self.label_map, self.tokenizer = cached.encoded, cached.label_map, cached.tokenizer
-            self.input_columns, self.task = cached.input_columns, cached.task
+            self.input_columns, self.task, self.split_positions = cached.input_columns, cached.task, cached.positions
         else:
             self._encode()
             if cache_folder:
                 save_encoding(cache_folder, Encoding(self.encoded, self.label_map, self.input_columns, self.task,
-                                                     self.tokenizer))
+                                                     self.tokenizer, self.split_positions))
         self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode (or the cache)
         log.info("read and encoded the table in %.1f s", self.encoding_seconds)
         log_encoded_samples(self.encoded["train"], self.tokenizer)
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
-        log.info("rows: train %d, val %d, test %d; %s; input columns %s", *(len(self.encoded[s]) for s in SPLITS),
+        log.info("rows: %s; %s; input columns %s",
+                 ", ".join(f"{split} {len(self.encoded[split]):,} {origin}" for split, origin in self.origins.items()),
                  "regression" if self.is_regression else f"{self.num_labels} classes", self.input_columns)
+
+    @property
+    def table_files(self) -> dict[str, str]:
+        """The table files given, by the config key that names each."""
+        return {key: path for key, path in (("data.path", self.path), ("data.val_path", self.val_path),
+                                            ("data.test_path", self.test_path)) if path}
+
+    @property
+    def split_files(self) -> dict[str, str]:
+        """For each split, the config key of the file its rows came from."""
+        return {"train": "data.path", "val": "data.val_path" if self.val_path else "data.path",
+                "test": "data.test_path" if self.test_path else "data.path"}
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """`from FILE`, or `carved from FILE` for a share split off data.path: for the log and the summary."""
+        return {split: f"{'carved ' if split != 'train' and key == 'data.path' else ''}from {self.table_files[key]}"
+                for split, key in self.split_files.items()}
+
+    def encode_rows_at(self, path: str, key: str, positions: np.ndarray, split: str) -> EncodedRows:
+        """The rows at `positions` among a file's data rows, encoded as `setup` encodes a split: a
+        finished run's recorded split, for evaluate, which sets the run's tokenizer, label map, task
+        and input columns first."""
+        frame = self._read(path, key).loc[positions]
+        fields = [cells_as_text(frame[column]) for column in self.input_columns]
+        return encode_table(self.tokenizer, fields, self._encode_labels({split: frame})[split], self.max_len,
+                            self.pair)
 
     def _encode(self) -> None:
         frames = self._read_and_split()
+        self.split_positions = {split: frame.index.to_numpy(np.int64) for split, frame in frames.items()}
         labels = self._encode_labels(frames)
-        fields = {split: [cells_as_text(getattr(frames, split)[c]) for c in self.input_columns] for split in SPLITS}
+        fields = {split: [cells_as_text(frames[split][c]) for c in self.input_columns] for split in SPLITS}
         self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
         for split in SPLITS:
             self.encoded[split] = encode_table(self.tokenizer, fields[split], labels[split], self.max_len, self.pair)
@@ -129,8 +151,7 @@ class NekaDataModule(pl.LightningDataModule):
         """Keyed by the table files' bytes and every setting that changes what setup produces."""
         if not self.cache_dir or self.tokenizer_settings is None or self.label_map:
             return None
-        files = {key: path for key, path in (("data.path", self.path), ("data.val_path", self.val_path),
-                                             ("data.test_path", self.test_path)) if path}
+        files = self.table_files
         for key, path in files.items():
             check_table_file(path, key)  # a missing file is reported as the reader reports it
         settings = {"files": list(files), "label_column": self.label_column, "text_columns": self.text_columns,
@@ -141,19 +162,20 @@ class NekaDataModule(pl.LightningDataModule):
                     "task": self.task, "tokenizer": self.tokenizer_settings}
         return Path(self.cache_dir) / cache_key(list(files.values()), settings)
 
-    def _encode_labels(self, frames: SplitFrames) -> dict[str, np.ndarray]:
-        """Class ids through the label map (built here unless a trained run gave one), or
-        regression targets as numbers."""
+    def _encode_labels(self, frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+        """Class ids through the label map (built here from all three splits unless a trained run
+        gave one), or regression targets as numbers."""
         if self.is_regression:
-            return {split: regression_targets(getattr(frames, split)[self.label_column], self.path) for split in SPLITS}
-        names = {split: label_names(getattr(frames, split)[self.label_column]) for split in SPLITS}
+            return {split: regression_targets(frame[self.label_column], self.path) for split, frame in frames.items()}
+        names = {split: label_names(frame[self.label_column]) for split, frame in frames.items()}
         if not self.label_map:
             self.label_map = build_label_map(names["train"], [names["val"], names["test"]], self.path)
-        for split in SPLITS:
-            check_known_labels(names[split], self.label_map, split)
-        return {split: encode_labels(names[split], self.label_map) for split in SPLITS}
+        for split, split_names in names.items():
+            check_known_labels(split_names, self.label_map, split)
+        return {split: encode_labels(split_names, self.label_map) for split, split_names in names.items()}
 
-    def _read_and_split(self) -> SplitFrames:
+    def _read_and_split(self) -> dict[str, pd.DataFrame]:
+        """Each split's rows keep the index `_read` gave them: their positions among the file's data rows."""
         table = self._read(self.path, "data.path")
         self.task = resolve_task(self.task, table[self.label_column], self.path)
         if self.pair and len(self.input_columns) != 2:
@@ -170,14 +192,17 @@ class NekaDataModule(pl.LightningDataModule):
         else:
             share_of_rest = self.val_size / (1 - test_share)  # val_size is a share of the whole table
             table, val = split_holdout(table, self._strata(table), share_of_rest, self.seed, "data.val_size")
-        return SplitFrames(train=table, val=val, test=test)
+        return {"train": table, "val": val, "test": test}
 
     def _strata(self, table: pd.DataFrame) -> pd.Series | None:
         return None if self.is_regression else label_names(table[self.label_column])
 
     def _read(self, path: str, key: str) -> pd.DataFrame:
-        """The first file read (data.path) decides the input columns; val/test files must have them."""
+        """The first file read (data.path) decides the input columns; val/test files must have them.
+        The index is each row's position among the file's data rows, which sampling, splitting and
+        dropping keep: the run records it."""
         frame = read_table(path, key, self.encoding, self.has_header, self.sep)
+        frame.index = pd.RangeIndex(len(frame))
         if not self.input_columns:
             self.input_columns = select_input_columns(frame, path, self.label_column, self.text_columns,
                                                       self.drop_columns)

@@ -1,5 +1,6 @@
 """A run on a table and tokenizer settings seen before reuses that earlier encoding: the split
-rows as token ids, the label map, the input columns and the tokenizer itself.
+rows as token ids, their positions in the table files, the label map, the input columns and the
+tokenizer itself.
 
 Besides skipping the reading, vocabulary training and tokenisation, this keeps runs
 reproducible: the WordPiece trainer of `tokenizers` breaks ties in hash-map order, so training
@@ -23,7 +24,7 @@ from neka.transform import EncodedRows
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # raise when what is stored changes
+FORMAT = 2  # raise when what is stored changes (2: the split rows' positions)
 ARRAYS = ("token_ids", "offsets", "first_segment_lengths", "labels")
 
 
@@ -34,6 +35,7 @@ class Encoding:
     input_columns: list[str]
     task: str
     tokenizer: NekaTokenizer
+    positions: dict[str, np.ndarray]  # each split's rows among its file's data rows: the run records them
 
 
 def cache_key(files: list[str], settings: dict) -> str:
@@ -49,13 +51,14 @@ def load_encoding(folder: Path) -> Encoding | None:
     if not (folder / "meta.json").is_file():
         return None
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    encoded = {}
+    encoded, positions = {}, {}
     for split in meta["splits"]:
         with np.load(folder / f"{split}.npz") as arrays:
             encoded[split] = EncodedRows(*(arrays[name] for name in ARRAYS))
+            positions[split] = arrays["positions"]
     log.info("reused the encoding cached in %s", folder)
     return Encoding(encoded, meta["label_map"], meta["input_columns"], meta["task"],
-                    load_saved_tokenizer(folder / "tokenizer"))
+                    load_saved_tokenizer(folder / "tokenizer"), positions)
 
 
 def save_encoding(folder: Path, encoding: Encoding) -> None:
@@ -66,7 +69,8 @@ def save_encoding(folder: Path, encoding: Encoding) -> None:
             (staging / "tokenizer").mkdir()
             encoding.tokenizer.save(staging / "tokenizer")
             for split, rows in encoding.encoded.items():
-                np.savez(staging / f"{split}.npz", **{name: getattr(rows, name) for name in ARRAYS})
+                np.savez(staging / f"{split}.npz", **{name: getattr(rows, name) for name in ARRAYS},
+                         positions=encoding.positions[split])
             meta = {"splits": list(encoding.encoded), "label_map": encoding.label_map,
                     "input_columns": encoding.input_columns, "task": encoding.task}
             (staging / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")

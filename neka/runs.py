@@ -50,14 +50,18 @@ class TrainedRun:
     def is_regression(self) -> bool:
         return self.inputs.get("task") == "regression"
 
-    def read_table(self, path: Path, key: str) -> pd.DataFrame:
-        """A table read as the training table was: same encoding, header and separator."""
+    def read_table(self, path: Path, key: str, encoding: str | None = None, sep: str | None = None,
+                   has_header: bool | None = None) -> pd.DataFrame:
+        """A table read as the training table was (same encoding, header and separator), unless told otherwise."""
         data = self.config.data
-        return read_table(path, key, data.get("encoding", "utf-8"), data.get("has_header", True), data.get("sep"))
+        return read_table(path, key, encoding or data.get("encoding", "utf-8"),
+                          data.get("has_header", True) if has_header is None else has_header, sep or data.get("sep"))
 
 
 def open_run(run_dir: str | Path, ckpt: str = "best", trust_checkpoint: bool = False) -> TrainedRun:
     run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise NekaError(f"run_dir: {run_dir} does not exist; give a folder under outputs/ made by python -m neka.train")
     required = [".hydra/config.yaml", "labels.json", "inputs.json", "vocab"]
     if not run_dir.is_dir() or not all((run_dir / name).exists() for name in required):
         raise NekaError(f"run_dir: {run_dir} is not a neka run folder (it needs {', '.join(required)}); give a "

@@ -22,6 +22,7 @@ from neka.precision import choose_precision
 from neka.ranks import refuse_relaunch_in_sweep, share_tokenizer
 from neka.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
 from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
+from neka.split_record import save_split_record
 from neka.summary import format_summary
 from neka.tokenizers import load_saved_tokenizer, load_tokenizer
 
@@ -65,6 +66,7 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
         save_labels(run_dir, data.label_map)
         save_inputs(run_dir, data.input_columns, data.label_column, data.task)
         save_vocabulary(run_dir, data.tokenizer)
+        save_split_record(run_dir, data.table_files, data.split_files, data.split_positions)
 
     monitor = cfg.monitor or default_monitor(data.is_regression)
     callbacks = [*build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
@@ -90,7 +92,7 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     parameter_count = sum(p.numel() for p in model.parameters())
     outputs = "regression" if data.is_regression else f"{data.num_labels} classes"
     if trainer.is_global_zero:  # under DDP every rank gets here
-        print(format_summary(metrics, run_dir, best, sizes, outputs, parameter_count), flush=True)
+        print(format_summary(metrics, run_dir, best, sizes, outputs, parameter_count, data.origins), flush=True)
     return metrics
 
 

@@ -50,6 +50,7 @@ def test_evaluate_reproduces_the_test_metrics_of_training(tiny_run):
     report = pd.read_csv(run_dir / "eval" / "report.csv")
     assert report["label"].astype(str).tolist() == ["0", "1"] and report["support"].sum() == 2000
     assert_real_png(run_dir / "eval" / "confusion_matrix.png")
+    assert "scoring 2,000 rows of" in (run_dir / "eval" / "evaluate.log").read_text()
 
 
 def test_evaluate_on_a_new_file(tiny_run, tmp_path):
@@ -58,7 +59,8 @@ def test_evaluate_on_a_new_file(tiny_run, tmp_path):
     result = run_neka(f"run_dir={run_dir}", f"data.path={tmp_path / 'fresh.csv'}", cwd=tmp_path,
                       module="neka.evaluate")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads((run_dir / "eval" / "fresh" / "metrics.json").read_text())["eval_rows"] == 40
+    evaluated = json.loads(next((run_dir / "eval").glob("fresh-*/metrics.json")).read_text())
+    assert evaluated["eval_rows"] == 40 and evaluated["file"] == str(tmp_path / "fresh.csv")
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet", ".xlsx"])

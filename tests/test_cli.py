@@ -81,7 +81,8 @@ def test_three_class_hate_speech_with_its_own_test_file(tmp_path):
                       "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"hate": 0, "none": 1, "offensive": 2}
-    assert "rows: train 360, val 40, test 471; 3 classes" in (tmp_path / "run" / "train.log").read_text()
+    assert f"rows: train 360 from {folder / 'train.tsv'}, val 40 carved from {folder / 'train.tsv'}, test 471 from " \
+           f"{folder / 'dev.tsv'}; 3 classes" in (tmp_path / "run" / "train.log").read_text()
 
 
 def test_pretrained_encoder_and_tokenizer_from_a_local_folder(tmp_path):
