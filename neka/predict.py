@@ -5,6 +5,7 @@ A table in, the same table out (same format, same rows in the same order) with
 (fields separated by tabs for pair and table runs) and JSON lines on stdout.
 """
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -18,23 +19,49 @@ from neka.cli import user_errors
 from neka.errors import NekaError
 from neka.runs import TrainedRun, open_run
 from neka.scoring import answer_rows, encode_frame, predict_outputs
-from neka.tables import write_table
+from neka.tables import SEPARATORS, TextLayout, check_table_file, check_writable, text_layout, write_table
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
 def main(cfg: DictConfig) -> None:
     with user_errors():
-        run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
         if cfg.input == "-":
+            run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
             predict_stream(run, sys.stdin, sys.stdout, cfg.batch_size, cfg.accelerator)
-        else:
-            output = Path(cfg.output) if cfg.output else default_output(Path(cfg.input))
-            predict_file(run, Path(cfg.input), output, cfg.batch_size, cfg.accelerator)
-            print(f"wrote {output}", file=sys.stderr)
+            return
+        path = check_table_file(cfg.input, "input")
+        output = Path(cfg.output) if cfg.output else default_output(path)
+        check_output(path, output, cfg.overwrite)  # before the run is opened and rows are scored
+        run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
+        predict_file(run, path, output, cfg.batch_size, cfg.accelerator, cfg.data.encoding, cfg.data.sep,
+                     cfg.data.has_header)
+        print(f"wrote {output}", file=sys.stderr)
 
 
 def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.predictions{path.suffix}")
+
+
+def check_output(path: Path, output: Path, overwrite: bool) -> None:
+    """Everything about the output that can be told before any work: a file predict can write,
+    never its input, and no earlier file replaced unless asked."""
+    check_writable(output, "output")
+    if output.resolve() == path.resolve():
+        raise NekaError(f"output: {output} is the input file; predict never replaces its input, so choose "
+                        f"another output")
+    if output.exists() and not overwrite:
+        raise NekaError(f"output: {output} exists; choose another output or set overwrite=true to replace it")
+
+
+def output_layout(path: Path, output: Path, reading: dict) -> TextLayout | None:
+    """A delimited output keeps the delimited input's encoding, byte-order mark and line endings,
+    and its separator when both have the same extension (else the output extension's)."""
+    if path.suffix.lower() not in SEPARATORS or output.suffix.lower() not in SEPARATORS:
+        return None
+    layout = text_layout(path, **reading)
+    if output.suffix.lower() != path.suffix.lower():
+        layout = dataclasses.replace(layout, sep=SEPARATORS[output.suffix.lower()])
+    return layout
 
 
 def add_predictions(run: TrainedRun, frame: pd.DataFrame, outputs: np.ndarray) -> pd.DataFrame:
@@ -51,15 +78,19 @@ def add_predictions(run: TrainedRun, frame: pd.DataFrame, outputs: np.ndarray) -
     return frame.assign(**columns)
 
 
-def predict_file(run: TrainedRun, path: Path, output: Path, batch_size: int, accelerator: str) -> None:
-    frame = run.read_table(path, "input")  # and written back with the training table's separator
+def predict_file(run: TrainedRun, path: Path, output: Path, batch_size: int, accelerator: str,
+                 encoding: str | None = None, sep: str | None = None, has_header: bool | None = None) -> None:
+    """`encoding`, `sep`, `has_header`: how the input is read, None meaning as the training table was."""
+    frame = run.read_table(path, "input", encoding, sep, has_header)
     outputs = predict_outputs(run, encode_frame(run, frame, path.name), batch_size, accelerator, show_progress=True)
-    write_table(add_predictions(run, frame, outputs), output, "output", run.config.data.get("sep"))
+    layout = output_layout(path, output, run.table_options(encoding, sep, has_header))
+    write_table(add_predictions(run, frame, outputs), output, "output", layout)
 
 
 def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: str) -> None:
+    """One answer per line, blank lines included (the empty text), so answers line up with lines."""
     columns = run.input_columns
-    rows = [line.rstrip("\n").split("\t", len(columns) - 1) for line in lines if line.strip()]
+    rows = [line.rstrip("\r\n").split("\t", len(columns) - 1) for line in lines]
     short = next((i for i, row in enumerate(rows) if len(row) != len(columns)), None)
     if short is not None:
         raise NekaError(f"input=-: line {short + 1} has {len(rows[short])} tab-separated fields; this run reads "

@@ -50,12 +50,18 @@ class TrainedRun:
     def is_regression(self) -> bool:
         return self.inputs.get("task") == "regression"
 
+    def table_options(self, encoding: str | None = None, sep: str | None = None,
+                      has_header: bool | None = None) -> dict:
+        """`read_table`'s settings: those given, and for each None the training table's."""
+        data = self.config.data
+        return {"encoding": encoding if encoding is not None else data.get("encoding", "utf-8"),
+                "sep": sep if sep is not None else data.get("sep"),
+                "has_header": has_header if has_header is not None else data.get("has_header", True)}
+
     def read_table(self, path: Path, key: str, encoding: str | None = None, sep: str | None = None,
                    has_header: bool | None = None) -> pd.DataFrame:
-        """A table read as the training table was (same encoding, header and separator), unless told otherwise."""
-        data = self.config.data
-        return read_table(path, key, encoding or data.get("encoding", "utf-8"),
-                          data.get("has_header", True) if has_header is None else has_header, sep or data.get("sep"))
+        """A table read with the settings given, None meaning as the training table was read."""
+        return read_table(path, key, **self.table_options(encoding, sep, has_header))
 
 
 def open_run(run_dir: str | Path, ckpt: str = "best", trust_checkpoint: bool = False) -> TrainedRun:

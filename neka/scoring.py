@@ -4,15 +4,19 @@ Rows are batched in length order (less padding, same logits: the attention mask 
 padding) and the probabilities are put back in input order.
 """
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import torch
 from pytorch_lightning import Trainer
+from pytorch_lightning.callbacks import Callback, RichProgressBar
 from torch.utils.data import DataLoader
 
 from neka.batching import Collate, EncodedDataset
 from neka.columns import cells_as_text
 from neka.errors import NekaError
+from neka.quiet import device_info_hidden
 from neka.runs import TrainedRun
 from neka.transform import EncodedRows, encode_table
 
@@ -27,9 +31,15 @@ def input_columns(run: TrainedRun, frame: pd.DataFrame, file_name: str) -> list[
 
 
 def encode_frame(run: TrainedRun, frame: pd.DataFrame, file_name: str, labels: np.ndarray | None = None) -> EncodedRows:
-    fields = [cells_as_text(frame[column]) for column in input_columns(run, frame, file_name)]
+    fields = [cell_texts(frame[column]) for column in input_columns(run, frame, file_name)]
     labels = np.zeros(len(frame), dtype=np.int64) if labels is None else labels
     return encode_table(run.tokenizer, fields, labels, run.config.data.max_len, bool(run.config.data.pair))
+
+
+def cell_texts(column: pd.Series) -> list[str]:
+    """An empty cell is scored as the empty text, as the server scores "", so every row gets an
+    answer in its place (training refuses empty cells earlier: neka/columns.py handle_missing)."""
+    return ["" if is_missing else text for text, is_missing in zip(cells_as_text(column), column.isna())]
 
 
 def length_sorted_batches(run: TrainedRun, rows: EncodedRows, batch_size: int) -> tuple[DataLoader, np.ndarray]:
@@ -51,9 +61,19 @@ def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, acceler
                           show_progress: bool = False) -> np.ndarray:
     """(rows, classes) probabilities, or (rows, 1) values for regression, in the order of `rows`."""
     loader, order = length_sorted_batches(run, rows, batch_size)
-    trainer = Trainer(accelerator=accelerator, devices=1, logger=False, enable_checkpointing=False,
-                      enable_model_summary=False, enable_progress_bar=show_progress)
-    return in_input_order(trainer.predict(run.model, dataloaders=loader), order, len(run.label_map))
+    with device_info_hidden():
+        trainer = Trainer(accelerator=accelerator, devices=1, logger=False, enable_checkpointing=False,
+                          enable_model_summary=False, enable_progress_bar=show_progress,
+                          callbacks=progress_bar_on_stderr() if show_progress else None)
+        batches = trainer.predict(run.model, dataloaders=loader)
+    return in_input_order(batches, order, len(run.label_map))
+
+
+def progress_bar_on_stderr() -> list[Callback]:
+    """Lightning draws its bars on stdout, which predict keeps for answers (input=-) and a user's
+    pipes. Rich's bar takes a console on stderr; without rich (today it comes with transformers,
+    through typer), Lightning's TQDM bar stays on stdout."""
+    return [RichProgressBar(console_kwargs={"stderr": True})] if importlib.util.find_spec("rich") else []
 
 
 @torch.inference_mode()

@@ -16,7 +16,8 @@ from neka.errors import NekaError
 from neka.metrics import SplitMetrics
 from neka.model import NekaClassifier, build_loss_weights
 from neka.resources import packaged_data_path
-from neka.runs import load_model
+from neka.runs import load_model, open_run
+from neka.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
 from neka.tables import read_table
 
 from conftest import assert_user_error, run_neka
@@ -86,13 +87,22 @@ def test_predict_reads_stdin_and_answers_json_lines(tiny_run, tmp_path):
     file_result = run_neka(f"run_dir={run_dir}", f"input={tmp_path / 'rows.csv'}", cwd=tmp_path,
                            module="neka.predict")
     assert file_result.returncode == 0
+    assert file_result.stdout == ""  # the progress bar and the "wrote" line go to stderr
+    assert "wrote" in file_result.stderr and "available" not in file_result.stderr  # no "GPU available: False"
     by_file = pd.read_csv(tmp_path / "rows.predictions.csv")
+    texts = REVIEWS["document"].tolist()
+    lines = [*texts[:3], "", *texts[3:]]  # a blank line is the empty text, answered in its place
     piped = subprocess.run([sys.executable, "-m", "neka.predict", f"run_dir={run_dir}", "input=-"], cwd=tmp_path,
-                           input="\n".join(REVIEWS["document"]) + "\n", capture_output=True, text=True, timeout=120)
+                           input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120)
     assert piped.returncode == 0, piped.stderr[-2000:]
+    assert piped.stderr == ""
     answers = [json.loads(line) for line in piped.stdout.splitlines()]
-    assert [a["text"] for a in answers] == REVIEWS["document"].tolist()
+    assert [a["text"] for a in answers] == lines
+    blank = answers.pop(3)
     assert np.allclose([a["probabilities"]["1"] for a in answers], by_file["prob_1"], atol=1e-5)
+    run = open_run(run_dir)
+    served = predict_outputs_without_trainer(run, encode_frame(run, pd.DataFrame({"document": [""]}), "request"), 64)
+    assert blank == answer_rows(run, [[""]], served)[0]  # as the server answers ""
 
 
 def test_export_loads_in_transformers_and_agrees_with_predict(tiny_run, tmp_path):

@@ -37,6 +37,17 @@ def test_na_strings_are_text_not_missing(tmp_path):
     assert read_table(path, "data.path")["document"].tolist() == ["NA", "null"]
 
 
+@pytest.mark.parametrize("content, has_header, columns", [
+    ('document,label\n"좋다, 정말",1\n', True, ["document", "label"]),
+    ("document\tlabel\n좋다, 정말\t1\n", True, ["document", "label"]),
+    ("좋다, 정말\n별로, 아님\n", False, ["0"]),  # no header: a comma is text, the separator stays tab
+], ids=["comma-header", "tab-header", "no-header"])
+def test_txt_separator_is_read_from_the_header(tmp_path, content, has_header, columns):
+    path = tmp_path / "rows.txt"
+    path.write_text(content, encoding="utf-8")
+    assert list(read_table(path, "data.path", has_header=has_header).columns) == columns
+
+
 def test_header_less_file_gets_numbered_columns(tmp_path):
     path = tmp_path / "intents.txt"
     path.write_text("0\t만화\n2\t뭐해?\n", encoding="utf-8")
