@@ -20,7 +20,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.tensorboard import SummaryWriter
 
-from neka.cli import user_errors
+from neka.cli import run_command, user_errors
 from neka.data import NekaDataModule
 from neka.errors import NekaError
 from neka.labels import check_known_labels, encode_labels, label_names, regression_targets
@@ -155,4 +155,4 @@ def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batc
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "evaluate")

@@ -15,7 +15,7 @@ from omegaconf import DictConfig
 from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
 
 from neka.atomic import atomic_path
-from neka.cli import user_errors
+from neka.cli import run_command, user_errors
 from neka.errors import NekaError
 from neka.run_files import write_json_atomic
 from neka.runs import TrainedRun, open_run
@@ -69,4 +69,4 @@ def export_run(run: TrainedRun, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "export")

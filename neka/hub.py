@@ -30,10 +30,10 @@ def load_pretrained(load: Callable[..., Any], name: str, key: str, **kwargs: Any
     except OSError:
         pass  # not in the local cache: ask the hub below
     if not hub_reachable():
+        folder = name.rsplit("/", 1)[-1]
         raise NekaError(f"{key}={name!r} is not a local folder, not in the Hugging Face cache, and the hub cannot be "
                         f"reached (offline?); download it where there is network "
-                        f"(`hf download {name} --local-dir DIR`) "
-                        f"and set {key}=DIR")
+                        f"(`hf download {name} --local-dir {folder}`) and set {key}=./{folder}")
     try:
         return load(name, **kwargs)
     except OSError as error:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from neka.cli import user_errors
+from neka.cli import run_command, user_errors
 from neka.errors import NekaError
 from neka.runs import TrainedRun, open_run
 from neka.scoring import answer_rows, encode_frame, predict_outputs
@@ -103,4 +103,4 @@ def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: st
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "predict")

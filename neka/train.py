@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning import Callback, Trainer, seed_everything
 
 from neka.callbacks import build_callbacks
-from neka.cli import user_errors
+from neka.cli import run_command, user_errors
 from neka.data import NekaDataModule
 from neka.errors import NekaError
 from neka.hparams import log_hparams
@@ -24,7 +24,7 @@ from neka.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
 from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.split_record import save_split_record
 from neka.summary import format_summary
-from neka.tokenizers import load_saved_tokenizer, load_tokenizer
+from neka.tokenizers import load_saved_tokenizer, load_tokenizer, pretrained_key
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     if cfg.get("resume"):  # the saved vocabulary, not a retrained one: the checkpoint's embeddings index it
         tokenizer_factory, tokenizer_settings = lambda train_texts: load_saved_tokenizer(run_dir / "vocab"), None
     else:  # one vocabulary under DDP: rank 0's
-        tokenizer_factory = share_tokenizer(partial(load_tokenizer, **tokenizer_settings), run_dir)
+        tokenizer_factory = share_tokenizer(partial(load_tokenizer, **tokenizer_settings,
+                                                    pretrained_key=pretrained_key(cfg.tokenizer)), run_dir)
     data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
                                        tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
@@ -99,4 +100,4 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
 if __name__ == "__main__":
     with user_errors():
         require_plugins(sys.argv[1:])  # before Hydra composes a config that names a missing plugin
-    main()
+    run_command(main, "train")

@@ -62,7 +62,7 @@ def test_vocab_command_prints_size_specials_and_table(tiny_run):
 
 def test_seed_tabular_example_runs_end_to_end(tmp_path, grades_table):
     grades_table.to_csv(tmp_path / "grades.csv", index=False)
-    result = run_neka("data=table", "data.path=grades.csv", "data.label_column='학점'", "data.drop_columns=['나이']",
+    result = run_neka("data=table", "data.path=grades.csv", "data.label_column=학점", "data.drop_columns=[나이]",
                       "data.val_size=0.2", "data.test_size=0.2", "data.max_len=16", "tokenizer.min_frequency=1",
                       "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -105,7 +105,22 @@ def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path):
     assert composed.returncode == 0 and "pretrained: monologg/kobert" in composed.stdout
     offline = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # the discard port: refused at once, as offline
     result = run_neka("+experiment=kobert", "hydra.run.dir=run", cwd=tmp_path, env=offline)
-    assert_user_error(result, "'monologg/kobert'", "pretrained=DIR")
+    assert_user_error(result, "model.pretrained='monologg/kobert'", "--local-dir kobert`) and set model.pretrained=./kobert")
+
+
+@pytest.mark.parametrize("module, overrides, line", [
+    ("neka.train", ["model=kobert"], "model=kobert: no such option; model is one of bert, minilm, tiny"),
+    ("neka.train", ["tokenizer.pretrained=x"], "tokenizer.pretrained is a key of tokenizer=hf and tokenizer=kobert"),
+    ("neka.predict", ["input=x.csv"], "run_dir is required: the folder of a finished training run, e.g. run_dir="),
+])
+def test_config_mistakes_end_in_one_line(module, overrides, line, tmp_path):
+    assert_user_error(run_neka(*overrides, cwd=tmp_path, module=module), line)
+
+
+def test_hydra_full_error_keeps_hydras_own_trace(tmp_path):
+    result = run_neka("run_dri=x", cwd=tmp_path, module="neka.predict", env={**os.environ, "HYDRA_FULL_ERROR": "1"})
+    assert result.returncode == 1 and "neka: error" not in result.stderr
+    assert "Traceback" in result.stderr and "ConfigCompositionException: Could not override 'run_dri'" in result.stderr
 
 
 def test_a_finished_run_folder_is_never_reused(tiny_run):

@@ -1,5 +1,6 @@
 """Every shipped config composes, and every experiment instantiates its data, trainer and logger."""
 
+import re
 from functools import partial
 from pathlib import Path
 
@@ -74,3 +75,11 @@ def test_data_pin_memory_reaches_every_loader(pin):
     assert [loader.pin_memory for loader in loaders] == [pin] * 3
     with pytest.raises(NekaError, match="data.pin_memory: must be true or false, got 'auto'"):
         NekaDataModule(data.path, "label", tokenizer, pin_memory="auto")
+
+
+def test_train_help_lists_the_groups_and_points_to_existing_readme_sections():
+    help_config = compose_train().hydra.help
+    assert "$APP_CONFIG_GROUPS" in help_config.template
+    sections = re.findall(r'"([^"]+)"', help_config.footer)
+    headings = re.findall(r"^#+ (.+)$", (CONF.parent / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(sections) >= 5 and all(any(h.startswith(s) for h in headings) for s in sections), sections

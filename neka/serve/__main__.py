@@ -10,7 +10,7 @@ import socket
 import hydra
 from omegaconf import DictConfig
 
-from neka.cli import user_errors
+from neka.cli import run_command, user_errors
 from neka.errors import NekaError
 from neka.runs import open_run
 
@@ -57,4 +57,4 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "serve")
