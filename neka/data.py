@@ -115,12 +115,12 @@ class NekaDataModule(pl.LightningDataModule):
                                                      self.tokenizer))
         self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode (or the cache)
         log.info("read and encoded the table in %.1f s", self.encoding_seconds)
-        log_encoded_samples(self.encoded["train"], self.tokenizer)
-        check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         if self.is_task_guessed and self.is_regression:
             self.label_warning = id_column_warning(self.encoded["train"].labels, self.label_column)
             if self.label_warning:
                 log.warning(self.label_warning)
+        log_encoded_samples(self.encoded["train"], self.tokenizer)
+        check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: train %d, val %d, test %d; %s; input columns %s", *(len(self.encoded[s]) for s in SPLITS),
                  "regression" if self.is_regression else f"{self.num_labels} classes", self.input_columns)
 
