@@ -68,7 +68,8 @@ def plot_curves(history: pd.DataFrame, best_epoch: int | None = None):
             if f"{split}_{column}" in history:
                 axes.plot(history["epoch"] + 1, history[f"{split}_{column}"], marker="o", label=split)
         if best_epoch is not None:
-            axes.axvline(best_epoch + 1, color="grey", linestyle="--", label=f"best checkpoint (epoch {best_epoch + 1})")
+            axes.axvline(best_epoch + 1, color="grey", linestyle="--",
+                         label=f"best checkpoint (epoch {best_epoch + 1})")
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_title(title)

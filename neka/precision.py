@@ -58,11 +58,21 @@ def decide_precision(accelerator: str, cuda_available: bool, capability: tuple[i
     return "32-true", f"mixed precision is not chosen automatically for trainer.accelerator={accelerator}"
 
 
+def auto_precision(accelerator: str) -> tuple[str, str]:
+    """decide_precision on what this machine reports."""
+    cuda_available = torch.cuda.is_available()
+    return decide_precision(accelerator, cuda_available, lowest_cuda_capability() if cuda_available else None,
+                            cpu_has_native_bf16())
+
+
+def has_native_bf16(accelerator: str) -> bool:
+    """Whether `auto` trains in bfloat16 here (the benchmark's tuned peer does where neka does)."""
+    return auto_precision(accelerator)[0] == "bf16-mixed"
+
+
 def choose_precision(precision: str | int, accelerator: str) -> str | int:
     if precision != "auto":
         return precision
-    cuda_available = torch.cuda.is_available()
-    chosen, reason = decide_precision(accelerator, cuda_available, lowest_cuda_capability() if cuda_available else None,
-                                      cpu_has_native_bf16())
+    chosen, reason = auto_precision(accelerator)
     log.info("trainer.precision=auto: %s (%s)", chosen, reason)
     return chosen

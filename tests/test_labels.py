@@ -76,8 +76,8 @@ def test_distinct_whole_numbers_are_flagged_as_a_likely_id():
 def test_an_id_column_guessed_as_a_regression_warns_in_log_and_summary(task, tmp_path, caplog):
     frame = pd.DataFrame({"document": ["좋은 영화", "별로다", "최고", "지루해"] * 15, "id": range(1000, 1060)})
     frame.to_csv(tmp_path / "reviews.csv", index=False)
-    data = NekaDataModule(str(tmp_path / "reviews.csv"), "id", partial(load_tokenizer, "wordpiece", min_frequency=1),
-                          task=task)
+    tokenizer = partial(load_tokenizer, "wordpiece", min_frequency=1)
+    data = NekaDataModule(str(tmp_path / "reviews.csv"), "id", tokenizer, task=task)
     with caplog.at_level(logging.WARNING):
         data.setup("fit")
     assert data.is_regression
