@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pytorch_lightning.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 
+from neka.checkpoint_names import BEST_CHECKPOINT_NAME
 from neka.history import EpochHistory
 from neka.resume import RandomState
 
@@ -21,7 +22,7 @@ def build_callbacks(run_dir: Path, monitor: str, checkpoint: dict, log_learning_
     callbacks: list[Callback] = [
         ModelCheckpoint(dirpath=run_dir / "checkpoints", monitor=monitor, mode=mode,
                         # metric names hold "/", which would become folders in a file name
-                        filename="best-epoch{epoch}-step{step}", auto_insert_metric_name=False, **checkpoint),
+                        filename=BEST_CHECKPOINT_NAME, auto_insert_metric_name=False, **checkpoint),
     ]
     if save_last:
         # A callback of its own: Lightning 2.6 rewrites a monitoring callback's last.ckpt only in

@@ -10,6 +10,14 @@ from neka.errors import NekaError
 log = logging.getLogger(__name__)
 
 
+def column_list(value: str | int | list | None) -> list[str] | None:
+    """A single name typed without brackets (`data.text_columns=document`, as most people type
+    it) is a one-column list: Python would otherwise iterate the string's characters."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return [str(value)]
+    return None if value is None else list(value)
+
+
 def select_input_columns(frame: pd.DataFrame, file_name: str, label_column: str,
                          text_columns: list[str] | None, drop_columns: list[str]) -> list[str]:
     """The columns joined into the sequence: `text_columns` when given, else every column

@@ -11,7 +11,7 @@ import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
 from neka.batching import Collate, EncodedDataset
-from neka.columns import cells_as_text, handle_missing, select_input_columns
+from neka.columns import cells_as_text, column_list, handle_missing, select_input_columns
 from neka.encoding_cache import Encoding, cache_key, load_encoding, save_encoding
 from neka.errors import NekaError
 from neka.labels import (
@@ -19,6 +19,7 @@ from neka.labels import (
     build_label_map,
     check_known_labels,
     encode_labels,
+    id_column_warning,
     label_names,
     regression_targets,
     resolve_task,
@@ -56,14 +57,16 @@ class NekaDataModule(pl.LightningDataModule):
         if not isinstance(pin_memory, bool):
             raise NekaError(f"data.pin_memory: must be true or false, got {pin_memory!r}")
         self.path, self.val_path, self.test_path = path, val_path, test_path
-        self.label_column, self.text_columns = str(label_column), text_columns
-        self.drop_columns = list(drop_columns or [])
+        self.label_column, self.text_columns = str(label_column), column_list(text_columns)
+        self.drop_columns = column_list(drop_columns) or []
         self.pair, self.val_size, self.test_size = pair, val_size, test_size
         self.max_rows, self.seed, self.encoding, self.has_header = max_rows, seed, encoding, has_header
         self.drop_missing, self.max_len, self.batch_size = drop_missing, max_len, batch_size
         self.pad_to_max_len, self.num_workers, self.max_unk_share = pad_to_max_len, num_workers, max_unk_share
         self.tokenizer_factory = tokenizer_factory
         self.sep, self.label_bins, self.task, self.group_by_length = sep, label_bins, task, group_by_length
+        self.is_task_guessed = task == "auto"
+        self.label_warning: str | None = None  # repeated in the run's summary
         self.tokenizer: NekaTokenizer | None = None
         self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
         self.input_columns: list[str] = []
@@ -105,6 +108,10 @@ class NekaDataModule(pl.LightningDataModule):
                                                      self.tokenizer, self.split_positions))
         self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode (or the cache)
         log.info("read and encoded the table in %.1f s", self.encoding_seconds)
+        if self.is_task_guessed and self.is_regression:
+            self.label_warning = id_column_warning(self.encoded["train"].labels, self.label_column)
+            if self.label_warning:
+                log.warning(self.label_warning)
         log_encoded_samples(self.encoded["train"], self.tokenizer)
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: %s; %s; input columns %s",

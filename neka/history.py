@@ -4,9 +4,11 @@ folder, beside TensorBoard."""
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytorch_lightning as pl
+from matplotlib.ticker import MaxNLocator
 from pytorch_lightning.callbacks import Callback
 
 from neka.atomic import atomic_path
+from neka.checkpoint_names import best_epoch_and_step
 from neka.reports import save_png_atomic  # importing reports also selects matplotlib's file-only backend
 
 COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss",
@@ -50,18 +52,25 @@ class EpochHistory(Callback):
         history = pd.DataFrame(self.rows).drop_duplicates("epoch", keep="last")
         with atomic_path(self.run_dir / "history.csv") as temporary:
             history.to_csv(temporary, index=False)
-        save_png_atomic(plot_curves(history), self.run_dir / "curves.png", dpi=110)
+        best = best_epoch_and_step(trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None)
+        save_png_atomic(plot_curves(history, best[0] if best else None), self.run_dir / "curves.png", dpi=110)
         plt.close("all")
 
 
-def plot_curves(history: pd.DataFrame):
+def plot_curves(history: pd.DataFrame, best_epoch: int | None = None):
+    """Epochs counted from 1 (history.csv keeps Lightning's count from 0, as checkpoint names
+    do), on whole-number ticks; a dashed line marks the epoch of the best checkpoint."""
     panels = (("acc", "accuracy"), ("loss", "cross-entropy")) if "val_acc" in history else (
         ("r2", "R²"), ("mse", "mean squared error"))
     figure, all_axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for (column, title), axes in zip(panels, all_axes):
         for split in ("train", "val"):
             if f"{split}_{column}" in history:
-                axes.plot(history["epoch"], history[f"{split}_{column}"], marker="o", label=split)
+                axes.plot(history["epoch"] + 1, history[f"{split}_{column}"], marker="o", label=split)
+        if best_epoch is not None:
+            axes.axvline(best_epoch + 1, color="grey", linestyle="--",
+                         label=f"best checkpoint (epoch {best_epoch + 1})")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_title(title)
         axes.legend()

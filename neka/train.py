@@ -2,6 +2,7 @@
 
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -16,9 +17,13 @@ from neka.cli import run_command, user_errors
 from neka.data import NekaDataModule
 from neka.errors import NekaError
 from neka.hparams import log_hparams
+from neka.interrupt import InterruptNotice, command_line_overrides, sigint_exit_code
+from neka.log_file import write_to_log_file
 from neka.model import NekaClassifier
+from neka.outputs import link_latest, no_folder_for_user_errors
 from neka.plugins import require_plugins
 from neka.precision import choose_precision
+from neka.progress import epoch_progress_bar
 from neka.ranks import refuse_relaunch_in_sweep, share_tokenizer
 from neka.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
 from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
@@ -31,7 +36,7 @@ log = logging.getLogger(__name__)
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="train")
 def main(cfg: DictConfig) -> float | None:
-    with user_errors():
+    with user_errors(), no_folder_for_user_errors(Path(cfg.paths.run_dir)):
         metrics = run(cfg)
         return metrics.get(cfg.monitor or default_monitor(is_regression="val/acc" not in metrics))  # a sweep's value
 
@@ -44,6 +49,7 @@ def default_monitor(is_regression: bool) -> str:
 def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, float]:
     """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`.
     `extra_callbacks` let the benchmark time the real training path."""
+    started = time.perf_counter()
     run_dir = Path(cfg.paths.run_dir)
     seed_everything(cfg.seed, workers=True, verbose=False)
     tokenizer_settings = OmegaConf.to_container(cfg.tokenizer, resolve=True)
@@ -71,7 +77,9 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
 
     monitor = cfg.monitor or default_monitor(data.is_regression)
     callbacks = [*build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
-                 *extra_callbacks]
+                 InterruptNotice(run_dir, command_line_overrides()), *extra_callbacks]
+    if cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar callback when it is off
+        callbacks.append(epoch_progress_bar())
     precision = choose_precision(cfg.trainer.precision, cfg.trainer.accelerator)
     ckpt_path, logger_options = cfg.ckpt_path, {}
     if cfg.get("resume"):
@@ -82,18 +90,26 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
                                    callbacks=callbacks, default_root_dir=str(run_dir), precision=precision,
                                    plugins=[AtomicCheckpointIO()])
     refuse_relaunch_in_sweep(trainer)
-    trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
-    best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
-    metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
-               **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
+    with sigint_exit_code(trainer):
+        trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
+        best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
+        metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
+                   **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
     log_hparams(trainer.logger, cfg, metrics)  # TensorBoard's HPARAMS tab compares the runs of a sweep
     save_metrics(run_dir, metrics)
     log.info("run complete: wrote %s", run_dir / "metrics.json")  # a killed run's log lacks this line
+    if cfg.paths.latest:
+        link_latest(run_dir, Path(cfg.paths.latest))
     sizes = {split: len(rows) for split, rows in data.encoded.items()}
     parameter_count = sum(p.numel() for p in model.parameters())
     outputs = "regression" if data.is_regression else f"{data.num_labels} classes"
+    class_names = [] if data.is_regression else sorted(data.label_map, key=data.label_map.get)
     if trainer.is_global_zero:  # under DDP every rank gets here
-        print(format_summary(metrics, run_dir, best, sizes, outputs, parameter_count, data.origins), flush=True)
+        summary = format_summary(metrics, run_dir, best, sizes, outputs, parameter_count, class_names,
+                                 time.perf_counter() - started, [data.label_warning] if data.label_warning else [],
+                                 data.origins)
+        print(summary, flush=True)
+        write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
     return metrics
 
 

@@ -1,6 +1,6 @@
 """The bad-input matrix: each user mistake, through the real command, ends in exit 2 and one
 line on stderr that names the file / column / value and what to change, with no traceback,
-and leaves what earlier runs wrote exactly as it was.
+leaves what earlier runs wrote exactly as it was, and leaves no run folder of its own.
 
 | input                                   | command  | the line says                                         |
 |-----------------------------------------|----------|-------------------------------------------------------|
@@ -20,7 +20,7 @@ and leaves what earlier runs wrote exactly as it was.
 | max_len below 8                         | train    | data.max_len: 4 is too short ...                      |
 | max_len above the encoder's positions   | train    | data.max_len: 600 is longer than the encoder's 512 ... |
 | batch_size 0                            | train    | data.batch_size: must be at least 1, got 0            |
-| val_size + test_size >= 1               | train    | data.val_size + data.test_size must be below 1 ...    |
+| val_size + test_size >= 1, own table   | train    | data.val_size + data.test_size must be below 1 ...    |
 | text labels with data.task=regression   | train    | data.task=regression needs numbers ...                |
 | unknown model name, no network          | train    | model.pretrained: cannot download 'no-such/model' ... |
 | unknown tokenizer name, no network      | train    | tokenizer.pretrained: cannot download 'no-such/tok' ...|
@@ -51,17 +51,18 @@ OFFLINE = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # the discard por
 
 
 def table(frame: pd.DataFrame, name: str, *overrides: str, **options):
-    """A case's input: the table written to `name` in the case's folder, trained on with no test file."""
+    """A case's input: the table written to `name` in the case's folder and trained on, as a user's
+    own table is (its test rows from itself)."""
     def make(folder: Path, run: Path) -> tuple[str, list[str]]:
         frame.to_csv(folder / name, index=False, **options)
-        return "neka.train", [f"data.path={name}", "data.test_path=null", *overrides]
+        return "neka.train", [f"data.path={name}", *overrides]
     return make
 
 
 def text(name: str, content: str):
     def make(folder: Path, run: Path) -> tuple[str, list[str]]:
         (folder / name).write_text(content, encoding="utf-8")
-        return "neka.train", [f"data.path={name}", "data.test_path=null"]
+        return "neka.train", [f"data.path={name}"]
     return make
 
 
@@ -121,7 +122,7 @@ CASES = {
     "max_len above positions": (train("data.max_rows=200", "data.max_len=600"),
                                 ["data.max_len", "600", "512 positions"]),
     "batch_size 0": (train("data.batch_size=0"), ["data.batch_size", "at least 1"]),
-    "val + test >= 1": (train("data.val_size=0.5", "data.test_size=0.5", "data.test_path=null"),
+    "val + test >= 1": (table(REVIEWS, "reviews.csv", "data.val_size=0.5", "data.test_size=0.5"),
                         ["data.val_size + data.test_size", "below 1"]),
     "text labels as regression": (table(REVIEWS.assign(label=["좋음", "나쁨"] * 10), "words.csv",
                                         "data.task=regression"), ["data.task", "words.csv"]),
@@ -178,6 +179,8 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(case, outcomes):
     after = snapshot(outcome.earlier_run)
     assert {path: after.get(path) for path in outcome.before} == outcome.before  # evaluate may add eval/evaluate.log
     assert not any(outcome.folder.glob("outputs/**/metrics.json"))
+    run_folders = [p for p in outcome.folder.glob("outputs/*/*") if p.parent.name != ".cache"]
+    assert not run_folders  # a run stopped by a mistake before writing anything leaves no folder
 
 
 def test_rows_of_100000_characters_are_truncated_not_fatal(tmp_path):

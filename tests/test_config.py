@@ -4,6 +4,7 @@ import re
 from functools import partial
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
@@ -14,6 +15,7 @@ import neka  # noqa: F401  registers the ${neka_data:...} resolver
 from neka.data import NekaDataModule
 from neka.errors import NekaError
 from neka.precision import choose_precision
+from neka.resources import packaged_data_path
 from neka.tokenizers import load_tokenizer
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -56,8 +58,36 @@ def test_every_option_of_a_group_composes(group):
 
 def test_default_trains_on_the_embedded_sample():
     cfg = compose_train()
-    assert Path(cfg.data.path).is_file() and Path(cfg.data.test_path).is_file()
+    assert Path(cfg.data.path).is_file() and cfg.data.test_path == packaged_data_path("nsmc/test.tsv")
     assert cfg.model.pretrained is None and cfg.tokenizer.kind == "wordpiece"
+
+
+def set_up_data(*overrides: str) -> NekaDataModule:
+    cfg = compose_train(*overrides, "data.cache_dir=null", "tokenizer.min_frequency=1")
+    tokenizer = partial(load_tokenizer, **OmegaConf.to_container(cfg.tokenizer, resolve=True))
+    data = instantiate(cfg.data, tokenizer_factory=tokenizer, _convert_="all")
+    data.setup("fit")
+    return data
+
+
+def test_own_table_gives_its_own_validation_and_test_rows(tmp_path):
+    """data.path alone: the shipped sample's 2,000 test reviews must not become the test split."""
+    table = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(100)
+    table.to_csv(tmp_path / "my.tsv", sep="\t", index=False)
+    data = set_up_data(f"data.path={tmp_path / 'my.tsv'}", "data.text_columns=[document]", "data.label_column=label")
+    assert (data.test_path, data.val_path) == (None, None)
+    assert {split: len(rows) for split, rows in data.encoded.items()} == {"train": 80, "val": 10, "test": 10}
+    given = set_up_data(f"data.path={tmp_path / 'my.tsv'}", f"data.test_path={packaged_data_path('nsmc/test.tsv')}")
+    assert len(given.encoded["test"]) == 2000  # a test file the user names is still used
+
+
+def test_a_single_column_name_without_brackets_is_one_column(tmp_path, grades_table):
+    grades_table.assign(note="좋음").to_csv(tmp_path / "grades.csv", index=False)
+    texts = set_up_data(f"data.path={tmp_path / 'grades.csv'}", "data.text_columns=note", "data.label_column='학점'")
+    assert texts.input_columns == ["note"]
+    dropped = set_up_data("data=table", f"data.path={tmp_path / 'grades.csv'}", "data.label_column='학점'",
+                          "data.drop_columns='나이'")
+    assert dropped.input_columns == ["id", "중간고사", "기말고사", "note"]
 
 
 @pytest.mark.parametrize("model", ["tiny", "minilm"])

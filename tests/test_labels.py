@@ -1,10 +1,23 @@
 import logging
+from functools import partial
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from neka.data import NekaDataModule
 from neka.errors import NekaError
-from neka.labels import bin_labels, build_label_map, encode_labels, label_names, regression_targets, resolve_task
+from neka.labels import (
+    bin_labels,
+    build_label_map,
+    encode_labels,
+    id_column_warning,
+    label_names,
+    regression_targets,
+    resolve_task,
+)
+from neka.summary import format_summary
+from neka.tokenizers import load_tokenizer
 
 
 def test_letters_map_to_sorted_ids():
@@ -51,3 +64,29 @@ def test_numeric_grades_bin_into_named_classes():
     assert bin_labels(grades, [0, 10, 12, 14, 16, 21], list("FDCBA"), "s.csv").tolist() == list("FFDBAA")
     with pytest.raises(NekaError, match="1 values of 'G3' in s.csv fall outside"):
         bin_labels(pd.Series([25], name="G3"), [0, 10, 21], ["F", "P"], "s.csv")
+
+
+def test_distinct_whole_numbers_are_flagged_as_a_likely_id():
+    assert "data.task=classification" in id_column_warning(np.arange(40, dtype="float32"), "id")
+    assert id_column_warning(np.array([1.0, 2.0, 2.0]), "id") is None      # repeated values: a quantity
+    assert id_column_warning(np.array([1.5, 2.0, 3.0]), "price") is None   # fractions: a quantity
+
+
+@pytest.mark.parametrize("task", ["auto", "regression"])
+def test_an_id_column_guessed_as_a_regression_warns_in_log_and_summary(task, tmp_path, caplog):
+    frame = pd.DataFrame({"document": ["좋은 영화", "별로다", "최고", "지루해"] * 15, "id": range(1000, 1060)})
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    tokenizer = partial(load_tokenizer, "wordpiece", min_frequency=1)
+    data = NekaDataModule(str(tmp_path / "reviews.csv"), "id", tokenizer, task=task)
+    with caplog.at_level(logging.WARNING):
+        data.setup("fit")
+    assert data.is_regression
+    if task == "regression":  # asked for: no warning
+        assert data.label_warning is None and not caplog.records
+        return
+    [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "'id' holds 48 distinct whole numbers" in record.getMessage()
+    assert "set data.task=classification or choose another data.label_column" in record.getMessage()
+    summary = format_summary({"val/mse": 1.0}, tmp_path, None, {"train": 48}, "regression", 1000,
+                             warnings=[data.label_warning])
+    assert summary.splitlines()[-1] == f"warning: {data.label_warning}"

@@ -86,25 +86,6 @@ def test_unknown_schedule_is_refused():
                        scheduler={"name": "step", "warmup_ratio": 0.1}, encoder=TINY)
 
 
-def test_automatic_precision_follows_the_hardware():
-    from neka.precision import choose_precision, has_native_bf16
-
-    assert choose_precision("16-mixed", "cpu") == "16-mixed"  # an explicit choice is kept
-    assert choose_precision("auto", "cpu") == ("bf16-mixed" if has_native_bf16("cpu") else "32-true")
-    assert choose_precision("auto", "mps") == "32-true"  # no native bfloat16 known there
-
-
-@pytest.mark.parametrize("native", [True, False])
-def test_automatic_precision_is_float32_on_a_cpu_without_native_bf16(monkeypatch, native):
-    from neka import precision
-
-    monkeypatch.setattr(precision.torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: native)
-    expected = "bf16-mixed" if native else "32-true"
-    assert precision.choose_precision("auto", "cpu") == expected
-    assert precision.choose_precision("auto", "auto") == expected
-
-
 def test_attention_implementation_reaches_the_encoder():
     for implementation in ("sdpa", "eager"):
         model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,

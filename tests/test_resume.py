@@ -1,6 +1,7 @@
 """Reproducible runs and resuming a killed one: real training subprocesses, compared exactly."""
 
 import json
+import shlex
 import shutil
 import signal
 import subprocess
@@ -70,6 +71,31 @@ def test_killed_run_resumes_to_exactly_the_uninterrupted_result(workdir):
     for tag, events in resumed_scalars.items():
         if tag != "epoch":  # Lightning logs `epoch` beside every metric, several at one step
             assert len({step for step, _ in events}) == len(events), tag
+
+
+def test_ctrl_c_exits_130_with_the_command_that_continues_the_run(tmp_path):
+    """Lightning's graceful shutdown, then one line with the exact command; the quoted override
+    must survive the shell's quoting as the user typed it."""
+    settings = ("+experiment=tiny", "data.max_rows=300", "data.test_path=null", "data.label_column='label'",
+                "callbacks.checkpoint.every_n_train_steps=2")
+    process = subprocess.Popen([sys.executable, "-m", "neka.train", *settings, "hydra.run.dir=run"], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "run" / "checkpoints").glob("step*.ckpt")):
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 130, stderr[-3000:]
+    [notice] = [line for line in stderr.splitlines() if line.startswith("neka: interrupted at epoch 1 of 1, step ")]
+    command = shlex.split(notice.split("; continue with: ", 1)[1])
+    assert command[:3] == ["python", "-m", "neka.train"] and "\"data.label_column='label'\"" in notice
+    assert command[3:] == [*settings, "resume=run"]
+    assert notice in (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
+    resumed = subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert (tmp_path / "run" / "metrics.json").is_file()
 
 
 def test_resume_refuses_other_overrides_and_finished_runs(workdir):
