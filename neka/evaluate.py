@@ -1,6 +1,6 @@
 """`python -m neka.evaluate`: score a run's checkpoint on its own test rows or on a new labelled file.
 
-The run's own test rows are those train recorded (neka/split_record.py), read from the file they
+The run's own test rows are those train recorded (neka/data/split_record.py), read from the file they
 came from, which must not have changed since; their results go to `<run>/eval/`. A new file's go
 to `<run>/eval/<file stem>-<first 8 hex of the sha256 of its absolute path>/`, so evaluating
 another file never overwrites them. Each folder gets metrics.json (naming the file and its
@@ -20,28 +20,29 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.tensorboard import SummaryWriter
 
-from neka.cli import run_command, user_errors
-from neka.data import NekaDataModule
+from neka.cli.configs import CONFIG_PATH
+from neka.cli.entry import run_command, user_errors
+from neka.data.datamodule import NekaDataModule
+from neka.data.labels import check_known_labels, encode_labels, label_names, regression_targets
+from neka.data.split_record import RecordedSplit, check_unchanged, describe_file, load_recorded_split
+from neka.data.tables import check_table_file, write_table
+from neka.data.transform import EncodedRows
 from neka.errors import NekaError
-from neka.labels import check_known_labels, encode_labels, label_names, regression_targets
-from neka.reports import (
+from neka.inference.reports import (
     classification_metrics,
     confusion_figure,
     per_class_report,
     regression_metrics,
     save_png_atomic,
 )
-from neka.run_files import write_json_atomic
-from neka.runs import TrainedRun, open_run
-from neka.scoring import encode_frame, predict_outputs
-from neka.split_record import RecordedSplit, check_unchanged, describe_file, load_recorded_split
-from neka.tables import check_table_file, write_table
-from neka.transform import EncodedRows
+from neka.inference.scoring import encode_frame, predict_outputs
+from neka.runs.files import write_json_atomic
+from neka.runs.trained import TrainedRun, open_run
 
 log = logging.getLogger(__name__)
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="evaluate")
 def main(cfg: DictConfig) -> None:
     with user_errors():
         metrics, out_dir = run_evaluation(cfg)
@@ -154,5 +155,10 @@ def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batc
     return metrics
 
 
-if __name__ == "__main__":
+def command() -> None:
+    """`python -m neka.evaluate` and the console script `neka-evaluate`."""
     run_command(main, "evaluate")
+
+
+if __name__ == "__main__":
+    command()

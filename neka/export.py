@@ -3,7 +3,7 @@
 neka's classifier is BERT -> pooled output -> dropout -> linear, the architecture of
 `BertForSequenceClassification`, so the export is that class with the run's weights
 (safetensors), `id2label`/`label2id` from labels.json, and the tokenizer files. A KoBERT run
-exports KoBERT's SentencePiece files, which `neka.tokenizers.load_saved_tokenizer` reads.
+exports KoBERT's SentencePiece files, which `neka.tokenization.loading.load_saved_tokenizer` reads.
 """
 
 import shutil
@@ -15,14 +15,15 @@ from omegaconf import DictConfig
 from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
 
 from neka.atomic import atomic_path
-from neka.cli import run_command, user_errors
+from neka.cli.configs import CONFIG_PATH
+from neka.cli.entry import run_command, user_errors
 from neka.errors import NekaError
-from neka.run_files import write_json_atomic
-from neka.runs import TrainedRun, open_run
-from neka.tokenizers import HFTokenizer
+from neka.runs.files import write_json_atomic
+from neka.runs.trained import TrainedRun, open_run
+from neka.tokenization.huggingface import HFTokenizer
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="export")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="export")
 def main(cfg: DictConfig) -> None:
     with user_errors():
         out = Path(cfg.out)
@@ -68,5 +69,10 @@ def export_run(run: TrainedRun, out: Path) -> None:
     out.with_name(out.name + ".new").rename(out)
 
 
-if __name__ == "__main__":
+def command() -> None:
+    """`python -m neka.export` and the console script `neka-export`."""
     run_command(main, "export")
+
+
+if __name__ == "__main__":
+    command()

@@ -15,14 +15,15 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig
 
-from neka.cli import run_command, user_errors
+from neka.cli.configs import CONFIG_PATH
+from neka.cli.entry import run_command, user_errors
+from neka.data.tables import SEPARATORS, TextLayout, check_table_file, check_writable, text_layout, write_table
 from neka.errors import NekaError
-from neka.runs import TrainedRun, open_run
-from neka.scoring import answer_rows, encode_frame, predict_outputs
-from neka.tables import SEPARATORS, TextLayout, check_table_file, check_writable, text_layout, write_table
+from neka.inference.scoring import answer_rows, encode_frame, predict_outputs
+from neka.runs.trained import TrainedRun, open_run
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="predict")
 def main(cfg: DictConfig) -> None:
     with user_errors():
         if cfg.input == "-":
@@ -102,5 +103,10 @@ def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: st
     out.flush()
 
 
-if __name__ == "__main__":
+def command() -> None:
+    """`python -m neka.predict` and the console script `neka-predict`."""
     run_command(main, "predict")
+
+
+if __name__ == "__main__":
+    command()

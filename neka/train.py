@@ -12,29 +12,31 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning import Callback, Trainer, seed_everything
 
-from neka.callbacks import build_callbacks
-from neka.cli import run_command, user_errors
-from neka.data import NekaDataModule
+from neka.cli.configs import CONFIG_PATH
+from neka.cli.entry import run_command, user_errors
+from neka.data.datamodule import NekaDataModule
+from neka.data.split_record import save_split_record
 from neka.errors import NekaError
-from neka.hparams import log_hparams
-from neka.interrupt import InterruptNotice, command_line_overrides, sigint_exit_code
-from neka.log_file import write_to_log_file
-from neka.model import NekaClassifier
-from neka.outputs import link_latest, no_folder_for_user_errors
-from neka.plugins import require_plugins
-from neka.precision import choose_precision
-from neka.progress import epoch_progress_bar
-from neka.ranks import refuse_relaunch_in_sweep, share_tokenizer
-from neka.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
-from neka.run_files import save_inputs, save_labels, save_metrics, save_vocabulary
-from neka.split_record import save_split_record
-from neka.summary import format_summary
-from neka.tokenizers import load_saved_tokenizer, load_tokenizer, pretrained_key
+from neka.model.classifier import NekaClassifier
+from neka.model.precision import choose_precision
+from neka.runs.callbacks import build_callbacks
+from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
+from neka.runs.guard import refuse_relaunch_in_sweep
+from neka.runs.hparams import log_hparams
+from neka.runs.interrupt import InterruptNotice, command_line_overrides, sigint_exit_code
+from neka.runs.log_file import write_to_log_file
+from neka.runs.outputs import link_latest, no_folder_for_user_errors
+from neka.runs.plugins import require_plugins
+from neka.runs.progress import epoch_progress_bar
+from neka.runs.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
+from neka.runs.shared_vocabulary import share_tokenizer
+from neka.runs.summary import format_summary
+from neka.tokenization.loading import load_saved_tokenizer, load_tokenizer, pretrained_key
 
 log = logging.getLogger(__name__)
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
 def main(cfg: DictConfig) -> float | None:
     with user_errors(), no_folder_for_user_errors(Path(cfg.paths.run_dir)):
         metrics = run(cfg)
@@ -113,7 +115,12 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
     return metrics
 
 
-if __name__ == "__main__":
+def command() -> None:
+    """`python -m neka.train` and the console script `neka-train`."""
     with user_errors():
         require_plugins(sys.argv[1:])  # before Hydra composes a config that names a missing plugin
     run_command(main, "train")
+
+
+if __name__ == "__main__":
+    command()

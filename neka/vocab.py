@@ -8,8 +8,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from neka.cli import user_errors
-from neka.tokenizers import NekaTokenizer, load_saved_tokenizer, load_tokenizer
+from neka.cli.entry import user_errors
+from neka.tokenization.interface import NekaTokenizer
+from neka.tokenization.loading import load_saved_tokenizer, load_tokenizer
 
 
 def open_vocabulary(source: str, kind: str) -> NekaTokenizer:
@@ -46,5 +47,10 @@ def main(argv: list[str] | None = None) -> None:
         print(describe(open_vocabulary(args.source, args.kind), args.start, args.count, args.token))
 
 
-if __name__ == "__main__":
+def command() -> None:
+    """`python -m neka.vocab` and the console script `neka-vocab`."""
     main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    command()

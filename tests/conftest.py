@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from transformers import BertTokenizer
 
-from neka.batching import Collate, EncodedDataset
-from neka.tokenizers import HFTokenizer
-from neka.transform import encode_rows
+from neka.data.batching import Collate, EncodedDataset
+from neka.data.transform import encode_rows
+from neka.tokenization.huggingface import HFTokenizer
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

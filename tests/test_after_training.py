@@ -12,13 +12,13 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, pipeline
 
+from neka.cli.resolvers import packaged_data_path
+from neka.data.tables import read_table
 from neka.errors import NekaError
-from neka.metrics import SplitMetrics
-from neka.model import NekaClassifier, build_loss_weights
-from neka.resources import packaged_data_path
-from neka.runs import load_model, open_run
-from neka.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
-from neka.tables import read_table
+from neka.inference.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
+from neka.model.classifier import NekaClassifier, build_loss_weights
+from neka.model.metrics import SplitMetrics
+from neka.runs.trained import load_model, open_run
 
 from conftest import assert_user_error, run_neka
 

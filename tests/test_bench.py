@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from neka.bench.__main__ import default_peers, parse_args, peer_order, read_nsmc
+from neka.cli.resolvers import packaged_data_path
 from neka.errors import NekaError
-from neka.resources import packaged_data_path
 
 from conftest import run_neka
 

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from neka.model import build_encoder
-from neka.resources import packaged_data_path
-from neka.tokenizers import load_tokenizer
+from neka.cli.resolvers import packaged_data_path
+from neka.model.classifier import build_encoder
+from neka.tokenization.loading import load_tokenizer
 
 from conftest import SHARED_DATA, assert_user_error, run_neka
 

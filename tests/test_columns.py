@@ -3,7 +3,7 @@ import logging
 import pandas as pd
 import pytest
 
-from neka.columns import cells_as_text, handle_missing, select_input_columns
+from neka.data.columns import cells_as_text, handle_missing, select_input_columns
 from neka.errors import NekaError
 
 

@@ -6,25 +6,24 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from pytorch_lightning import Trainer
 
 import neka  # noqa: F401  registers the ${neka_data:...} resolver
-from neka.data import NekaDataModule
+from neka.cli.configs import compose_config, config_dir
+from neka.cli.resolvers import packaged_data_path
+from neka.data.datamodule import NekaDataModule
 from neka.errors import NekaError
-from neka.precision import choose_precision
-from neka.resources import packaged_data_path
-from neka.tokenizers import load_tokenizer
+from neka.model.precision import choose_precision
+from neka.tokenization.loading import load_tokenizer
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = config_dir()
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
 
 def compose_train(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="train", overrides=list(overrides), return_hydra_config=True)
+    return compose_config("train", overrides, return_hydra_config=True)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -111,5 +110,5 @@ def test_train_help_lists_the_groups_and_points_to_existing_readme_sections():
     help_config = compose_train().hydra.help
     assert "$APP_CONFIG_GROUPS" in help_config.template
     sections = re.findall(r'"([^"]+)"', help_config.footer)
-    headings = re.findall(r"^#+ (.+)$", (CONF.parent / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+    headings = re.findall(r"^#+ (.+)$", (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
     assert len(sections) >= 5 and all(any(h.startswith(s) for h in headings) for s in sections), sections

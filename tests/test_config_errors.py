@@ -1,6 +1,5 @@
 """The one line for each configuration mistake, built from the exceptions Hydra and OmegaConf raise."""
 
-from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
@@ -9,11 +8,12 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 import neka  # noqa: F401  registers the ${neka_data:...} resolver
-from neka.cli import user_errors
-from neka.config_errors import describe, option_keys
-from neka.tokenizers import pretrained_key
+from neka.cli.config_errors import describe, option_keys
+from neka.cli.configs import config_dir
+from neka.cli.entry import user_errors
+from neka.tokenization.loading import pretrained_key
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = config_dir()
 
 
 def composition_error(config_name: str, *overrides: str) -> HydraException:

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from neka import dropout
-from neka.dropout import NumpyMaskDropout, choose_cpu_dropout, numpy_keep_mask
+from neka.model import dropout
 from neka.errors import NekaError
-from neka.model import NekaClassifier
+from neka.model.classifier import NekaClassifier
+from neka.model.dropout import NumpyMaskDropout, choose_cpu_dropout, numpy_keep_mask
 
 from conftest import OPTIMIZER, SCHEDULER, TINY
 

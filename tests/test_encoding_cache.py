@@ -5,9 +5,9 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from neka.data import NekaDataModule
-from neka.resources import packaged_data_path
-from neka.tokenizers import load_tokenizer
+from neka.cli.resolvers import packaged_data_path
+from neka.data.datamodule import NekaDataModule
+from neka.tokenization.loading import load_tokenizer
 
 SETTINGS = {"kind": "wordpiece", "vocab_size": 2000}
 
@@ -23,7 +23,7 @@ def test_same_table_and_settings_reuse_the_encoding_and_vocabulary(tmp_path, cap
     table = tmp_path / "reviews.tsv"
     pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(300).to_csv(table, sep="\t", index=False)
     first = setup_data(table, tmp_path / "cache")
-    caplog.set_level("INFO", logger="neka.encoding_cache")
+    caplog.set_level("INFO", logger="neka.data.encoding_cache")
     second = setup_data(table, tmp_path / "cache")
     assert "reused the encoding cached" in caplog.text
     assert second.label_map == first.label_map and second.input_columns == first.input_columns

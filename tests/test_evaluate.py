@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 
-from neka.data import NekaDataModule
+from neka.cli.configs import compose_config, config_dir
+from neka.cli.resolvers import packaged_data_path
+from neka.data.datamodule import NekaDataModule
 from neka.errors import NekaError
 from neka.evaluate import run_evaluation
-from neka.resources import packaged_data_path
-from neka.tokenizers import load_tokenizer
+from neka.tokenization.loading import load_tokenizer
 
 from conftest import assert_user_error, run_neka
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = config_dir()
 REVIEWS = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(400)
 EMPTY_ROWS = [5, 17, 123]  # empty reviews, dropped by data.drop_missing=true before sampling
 
@@ -36,8 +36,7 @@ def sha256(path: Path) -> str:
 
 
 def compose_evaluate(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="evaluate", overrides=list(overrides))
+    return compose_config("evaluate", overrides)
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from neka.checkpoint_names import best_epoch_and_step
-from neka.history import plot_curves
+from neka.runs.checkpoint_names import best_epoch_and_step
+from neka.runs.history import plot_curves
 
 
 def test_curves_count_epochs_from_one_on_whole_ticks_and_mark_the_best():

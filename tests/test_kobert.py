@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import sentencepiece as spm
 
+from neka.cli.resolvers import packaged_data_path
 from neka.errors import NekaError
-from neka.kobert import MONOLOGG_MODEL, SKT_MODEL, KoBertTokenizer
-from neka.model import build_encoder
-from neka.resources import packaged_data_path
-from neka.tokenizers import load_kobert, load_saved_tokenizer, load_tokenizer
+from neka.model.classifier import build_encoder
+from neka.tokenization.kobert import MONOLOGG_MODEL, SKT_MODEL, KoBertTokenizer
+from neka.tokenization.loading import load_kobert, load_saved_tokenizer, load_tokenizer
 
 from conftest import SHARED_DATA, assert_matches_gluonnlp, assert_user_error, run_neka
 

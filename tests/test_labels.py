@@ -5,9 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neka.data import NekaDataModule
-from neka.errors import NekaError
-from neka.labels import (
+from neka.data.datamodule import NekaDataModule
+from neka.data.labels import (
     bin_labels,
     build_label_map,
     encode_labels,
@@ -16,8 +15,9 @@ from neka.labels import (
     regression_targets,
     resolve_task,
 )
-from neka.summary import format_summary
-from neka.tokenizers import load_tokenizer
+from neka.errors import NekaError
+from neka.runs.summary import format_summary
+from neka.tokenization.loading import load_tokenizer
 
 
 def test_letters_map_to_sorted_ids():

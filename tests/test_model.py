@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 
 from neka.errors import NekaError
-from neka.metrics import SplitMetrics
-from neka.model import NekaClassifier, build_encoder, build_optimizer, make_attention_mask
+from neka.model.classifier import NekaClassifier, build_encoder, build_optimizer, make_attention_mask
+from neka.model.metrics import SplitMetrics
 
 from conftest import OPTIMIZER, SCHEDULER, TINY
 
@@ -100,7 +100,7 @@ def test_fused_adamw_steps_with_clipped_gradients(precision):
     from pytorch_lightning import Callback, Trainer
     from torch.utils.data import DataLoader
 
-    from neka.batching import Collate
+    from neka.data.batching import Collate
 
     seen = []
 
@@ -123,7 +123,7 @@ def test_fused_adamw_steps_with_clipped_gradients(precision):
 
 @pytest.mark.parametrize("allowed", [False, True])
 def test_fitting_sets_whether_attention_may_use_cudnn(allowed):
-    """cuDNN's attention plans every new batch shape (neka/attention.py): left out unless asked for."""
+    """cuDNN's attention plans every new batch shape (neka/model/attention.py): left out unless asked for."""
     model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
                            encoder=TINY, cudnn_attention=allowed)
     torch.backends.cuda.enable_cudnn_sdp(not allowed)

@@ -3,7 +3,7 @@
 import pytest
 from hydra.core.override_parser.overrides_parser import OverridesParser
 
-from neka.overrides import parses, quote_arguments, quote_override
+from neka.cli.overrides import parses, quote_arguments, quote_override
 
 PARSER = OverridesParser.create()
 

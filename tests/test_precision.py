@@ -2,7 +2,7 @@
 
 import pytest
 
-from neka.precision import choose_precision, cpu_has_native_bf16, decide_precision
+from neka.model.precision import choose_precision, cpu_has_native_bf16, decide_precision
 
 CASES = [  # accelerator, CUDA available, lowest compute capability, CPU has native bf16 -> precision
     ("auto", True, (9, 0), False, "bf16-mixed"),   # H100, H200
@@ -30,7 +30,7 @@ def test_auto_precision_for_each_kind_of_device(accelerator, cuda, capability, c
 
 def test_explicit_precision_is_kept_and_auto_is_logged_with_its_reason(caplog):
     assert choose_precision("16-mixed", "cpu") == "16-mixed"
-    with caplog.at_level("INFO", logger="neka.precision"):
+    with caplog.at_level("INFO", logger="neka.model.precision"):
         chosen = choose_precision("auto", "cpu")
     assert chosen == ("bf16-mixed" if cpu_has_native_bf16() else "32-true")
     assert f"trainer.precision=auto: {chosen} (the CPU " in caplog.text

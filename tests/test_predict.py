@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
+from neka.cli.configs import config_dir
+from neka.inference.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
 from neka.predict import main
-from neka.runs import open_run
-from neka.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
+from neka.runs.trained import open_run
 
 from conftest import assert_user_error, run_neka
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = config_dir()
 ROWS = "id,document\n1,좋다\n2,별로\n"
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from neka.cli.resolvers import installed_package_path, packaged_data_path
 from neka.errors import NekaError
-from neka.resources import installed_package_path, packaged_data_path
 
 
 def test_embedded_data_ships_with_its_provenance():

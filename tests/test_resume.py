@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from neka.resources import packaged_data_path
+from neka.cli.resolvers import packaged_data_path
 
 from conftest import assert_user_error, run_neka
 
@@ -152,7 +152,7 @@ def test_a_failed_checkpoint_save_keeps_the_previous_checkpoint_whole(tmp_path):
     tensors) leaves the previous file as it was and no temporary file beside it."""
     import torch
 
-    from neka.resume import AtomicCheckpointIO
+    from neka.runs.resume import AtomicCheckpointIO
 
     io, path = AtomicCheckpointIO(), tmp_path / "checkpoints" / "last.ckpt"
     saved = {"state_dict": {"weight": torch.randn(64, 64)}, "global_step": 7}

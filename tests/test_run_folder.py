@@ -3,16 +3,16 @@ console and in train.log, outputs/latest; and no folder left by a run a user mis
 
 import logging
 import os
-from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
 
-from neka.checkpoint_names import best_epoch_and_step
-from neka.outputs import discard_failed_start, holds_only_the_start
+from neka.cli.configs import config_dir
+from neka.runs.checkpoint_names import best_epoch_and_step
+from neka.runs.outputs import discard_failed_start, holds_only_the_start
 from neka.train import run
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = config_dir()
 
 
 def test_summary_names_classes_and_time_in_train_log_too_and_latest_links_the_run(tmp_path, monkeypatch, capsys):
@@ -46,7 +46,7 @@ def test_a_failed_start_leaves_no_folder_unless_it_holds_more(extra, tmp_path):
     (run_dir / ".hydra").mkdir(parents=True)
     for name in ("config.yaml", "hydra.yaml", "overrides.yaml"):
         (run_dir / ".hydra" / name).write_text("{}\n")
-    (run_dir / "train.log").write_text("[...][neka.data][INFO] - rows: ...\n")
+    (run_dir / "train.log").write_text("[...][neka.data.datamodule][INFO] - rows: ...\n")
     if extra:
         (run_dir / extra).write_text("{}\n")
     assert holds_only_the_start(run_dir) == (extra is None)

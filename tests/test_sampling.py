@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from neka.sampling import LengthGroupedBatchSampler, ResumableLoader
+from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
 
 LENGTHS = np.random.default_rng(0).integers(3, 65, size=1003)
 

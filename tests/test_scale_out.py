@@ -15,7 +15,7 @@ SAMPLED = re.compile(r"epoch (\d+), rank (\d) of 2: \d+ batches, rows \[([\d, ]*
 def ddp_run(tmp_path_factory) -> tuple[Path, object]:
     workdir = tmp_path_factory.mktemp("ddp")
     result = run_neka("+experiment=tiny", "data.max_rows=200", "data.test_path=null", "trainer.max_epochs=2",
-                      "trainer=ddp", "trainer.accelerator=cpu", "hydra.verbose=neka.sampling", "hydra.run.dir=run",
+                      "trainer=ddp", "trainer.accelerator=cpu", "hydra.verbose=neka.data.sampling", "hydra.run.dir=run",
                       cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir / "run", result

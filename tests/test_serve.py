@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from neka.cli.resolvers import packaged_data_path
+from neka.inference.scoring import encode_frame, predict_outputs
 from neka.predict import predict_stream
-from neka.resources import packaged_data_path
-from neka.runs import open_run
-from neka.scoring import encode_frame, predict_outputs
+from neka.runs.trained import open_run
 from neka.serve.__main__ import listen
 from neka.serve.app import build_app
 

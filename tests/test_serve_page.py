@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-from neka.runs import open_run
+from neka.runs.trained import open_run
 from neka.serve.__main__ import listen
 from neka.serve.app import build_app
 

@@ -3,8 +3,8 @@ import logging
 import pandas as pd
 import pytest
 
+from neka.data.splits import check_split_sizes, sample_rows, split_holdout
 from neka.errors import NekaError
-from neka.splits import check_split_sizes, sample_rows, split_holdout
 
 
 def _frame(count=200, positive_share=0.25):

@@ -10,20 +10,20 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from pytorch_lightning.loggers import TensorBoardLogger
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from neka.cli.configs import compose_config, config_dir
 from neka.errors import NekaError
-from neka.hparams import log_hparams
-from neka.plugins import PLUGINS, is_installed, require_plugins
-from neka.sweeps import rank_jobs
+from neka.runs.hparams import log_hparams
+from neka.runs.plugins import PLUGINS, is_installed, require_plugins
+from neka.runs.sweeps import rank_jobs
 
 from conftest import assert_user_error, run_neka
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = config_dir()
 # a few seconds a job: 160 training rows, 20 val, 20 test (not the 2,000-row test file), one epoch
 FAST = ("+experiment=tiny", "data.max_rows=200", "data.test_path=null", "trainer.max_epochs=1")
 
@@ -178,8 +178,7 @@ def test_a_missing_plugin_names_its_pip_install():
 
 
 def compose_train(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="train", overrides=list(overrides), return_hydra_config=True)
+    return compose_config("train", overrides, return_hydra_config=True)
 
 
 def test_optuna_config_searches_the_recipe_numbers_with_seeded_tpe():

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
+from neka.data.tables import read_table
 from neka.errors import NekaError
-from neka.tables import read_table
 
 FRAME = pd.DataFrame({"document": ["영화 최고", "별로다", "좋아요"], "label": [1, 0, 1]})
 

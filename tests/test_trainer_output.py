@@ -9,8 +9,8 @@ from pytorch_lightning import Callback, Trainer
 from pytorch_lightning.demos.boring_classes import BoringModel
 from pytorch_lightning.loggers import TensorBoardLogger
 
-from neka.progress import RichEpochProgressBar, TqdmEpochProgressBar
-from neka.quiet import quiet_lightning
+from neka.cli.quiet import quiet_lightning
+from neka.runs.progress import RichEpochProgressBar, TqdmEpochProgressBar
 
 
 class TrainDescriptions(Callback):

@@ -3,11 +3,12 @@ import pandas as pd
 import pytest
 import torch
 
-from neka.batching import Collate, EncodedDataset
+from neka.cli.resolvers import packaged_data_path
+from neka.data.batching import Collate, EncodedDataset
+from neka.data.transform import encode_rows, encode_table, truncate_longest_first
 from neka.errors import NekaError
-from neka.resources import packaged_data_path
-from neka.tokenizers import HFTokenizer, train_wordpiece
-from neka.transform import encode_rows, encode_table, truncate_longest_first
+from neka.tokenization.huggingface import HFTokenizer
+from neka.tokenization.wordpiece import train_wordpiece
 
 from conftest import assert_matches_gluonnlp
 

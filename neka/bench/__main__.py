@@ -24,11 +24,11 @@ import torch
 from transformers import AutoConfig, BertConfig, BertModel
 
 from neka.bench.peers import LEVER_DEVICE, NEKA_LEVERS, PEERS, SEED_RECIPE, measure_peer, synchronize
-from neka.cli import user_errors
+from neka.cli.entry import user_errors
+from neka.cli.resolvers import installed_package_path, packaged_data_path
 from neka.errors import NekaError
-from neka.model import build_encoder
-from neka.resources import installed_package_path, packaged_data_path
-from neka.tokenizers import train_wordpiece
+from neka.model.classifier import build_encoder
+from neka.tokenization.wordpiece import train_wordpiece
 
 SHAPES = {  # transformers.BertConfig fields
     "tiny": {"num_hidden_layers": 2, "hidden_size": 128, "num_attention_heads": 2, "intermediate_size": 512},

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from neka.resources import packaged_data_path
+from neka.cli.resolvers import packaged_data_path
 
 
 def make_table(rows: int, path: Path, seed: int = 0) -> None:

@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 import pandas as pd
 
-from neka.resources import packaged_data_path
+from neka.cli.resolvers import packaged_data_path
 
 STARTED_MARKER = "neka: serving "
 

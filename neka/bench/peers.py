@@ -71,12 +71,10 @@ def compose_train(overrides: list[str]):
     """neka.train's config with these overrides, as `python -m neka.train` composes it, for the
     benchmarks that call its `run()` in-process; without progress bar or model summary, since
     they print their own tables."""
-    from hydra import compose, initialize_config_dir
+    from neka.cli.configs import compose_config
 
-    conf = Path(__file__).resolve().parents[2] / "conf"
-    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-        return compose("train", overrides=["+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false",
-                                           *overrides])
+    return compose_config("train", ["+trainer.enable_progress_bar=false", "+trainer.enable_model_summary=false",
+                                    *overrides])
 
 
 def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -> dict:
@@ -141,7 +139,7 @@ def run_hf_trainer(workdir: Path, epochs: int, seed: int, tuned: bool) -> dict:
         set_seed,
     )
 
-    from neka.precision import has_native_bf16
+    from neka.model.precision import has_native_bf16
 
     set_seed(seed)
     recipe = load_recipe(workdir)

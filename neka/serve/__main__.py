@@ -10,14 +10,15 @@ import socket
 import hydra
 from omegaconf import DictConfig
 
-from neka.cli import run_command, user_errors
+from neka.cli.configs import CONFIG_PATH
+from neka.cli.entry import run_command, user_errors
 from neka.errors import NekaError
-from neka.runs import open_run
+from neka.runs.trained import open_run
 
 log = logging.getLogger(__name__)
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="serve")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="serve")
 def main(cfg: DictConfig) -> None:
     with user_errors():
         uvicorn, build_app = import_server()
@@ -56,5 +57,10 @@ def listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-if __name__ == "__main__":
+def command() -> None:
+    """`python -m neka.serve` and the console script `neka-serve`."""
     run_command(main, "serve")
+
+
+if __name__ == "__main__":
+    command()

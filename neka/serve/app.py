@@ -10,8 +10,8 @@ import pandas as pd
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from neka.runs import TrainedRun
-from neka.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
+from neka.inference.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
+from neka.runs.trained import TrainedRun
 from neka.serve.body_limit import BodyLimit
 from neka.serve.http_errors import add_error_handlers
 from neka.serve.schema import PredictRequest, request_rows

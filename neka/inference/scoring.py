@@ -13,12 +13,12 @@ from pytorch_lightning import Trainer
 from pytorch_lightning.callbacks import Callback, RichProgressBar
 from torch.utils.data import DataLoader
 
-from neka.batching import Collate, EncodedDataset
-from neka.columns import cells_as_text
+from neka.cli.quiet import device_info_hidden
+from neka.data.batching import Collate, EncodedDataset
+from neka.data.columns import cells_as_text
+from neka.data.transform import EncodedRows, encode_table
 from neka.errors import NekaError
-from neka.quiet import device_info_hidden
-from neka.runs import TrainedRun
-from neka.transform import EncodedRows, encode_table
+from neka.runs.trained import TrainedRun
 
 
 def input_columns(run: TrainedRun, frame: pd.DataFrame, file_name: str) -> list[str]:
@@ -38,7 +38,7 @@ def encode_frame(run: TrainedRun, frame: pd.DataFrame, file_name: str, labels: n
 
 def cell_texts(column: pd.Series) -> list[str]:
     """An empty cell is scored as the empty text, as the server scores "", so every row gets an
-    answer in its place (training refuses empty cells earlier: neka/columns.py handle_missing)."""
+    answer in its place (training refuses empty cells earlier: neka/data/columns.py handle_missing)."""
     return ["" if is_missing else text for text, is_missing in zip(cells_as_text(column), column.isna())]
 
 

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from pathlib import Path
 
-from neka.checkpoint_names import best_epoch_and_step
+from neka.runs.checkpoint_names import best_epoch_and_step
 
 CLASS_COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"))
 REGRESSION_COLUMNS = (("mse", "mse"), ("mae", "mae"), ("r2", "r2"))

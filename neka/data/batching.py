@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from neka.transform import EncodedRows, pack_rows
+from neka.data.transform import EncodedRows, pack_rows
 
 
 class RowSelection(NamedTuple):

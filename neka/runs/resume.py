@@ -1,7 +1,7 @@
 """Continuing a killed run in its own folder: `python -m neka.train <same overrides> resume=<run>`.
 
 Lightning restores weights, optimizer, scheduler, step counters and callbacks from the
-checkpoint, and the training loader's position within the epoch (neka/sampling.py). What
+checkpoint, and the training loader's position within the epoch (neka/data/sampling.py). What
 Lightning leaves out is the random state that dropout draws from; RandomState keeps it, so a
 resumed run on CPU ends exactly where an uninterrupted one would.
 """

@@ -17,7 +17,7 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from pytorch_lightning.callbacks import Callback
 
-from neka.log_file import write_to_log_file
+from neka.runs.log_file import write_to_log_file
 
 log = logging.getLogger(__name__)
 

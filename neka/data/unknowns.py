@@ -6,9 +6,9 @@ import logging
 
 import numpy as np
 
+from neka.data.transform import EncodedRows
 from neka.errors import NekaError
-from neka.tokenizers import NekaTokenizer
-from neka.transform import EncodedRows
+from neka.tokenization.interface import NekaTokenizer
 
 log = logging.getLogger(__name__)
 

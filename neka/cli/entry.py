@@ -10,16 +10,16 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException, InstantiationException, OverrideParseException
 from omegaconf.errors import InterpolationResolutionError, InterpolationToMissingValueError, MissingMandatoryValue
 
-from neka.config_errors import describe
+from neka.cli.config_errors import describe
+from neka.cli.overrides import quote_arguments
 from neka.errors import NekaError
-from neka.overrides import quote_arguments
 
 MISSING_VALUE = (MissingMandatoryValue, InterpolationToMissingValueError)  # a ??? in the config, not set
 HYDRA_CONFIG_ERRORS = (ConfigCompositionException, OverrideParseException, *MISSING_VALUE)
 
 
 def run_command(main: Callable[[], Any], config_name: str) -> None:
-    """Every entry point's `__main__`: Korean values need no quotes (neka.overrides), and Hydra's
+    """Every entry point's `__main__`: Korean values need no quotes (neka.cli.overrides), and Hydra's
     config errors get neka's one line. Hydra prints those itself (several lines, exit 1) unless
     HYDRA_FULL_ERROR=1, when it raises them instead; so that is set for the call where the user has
     not set it, and a user who has sees Hydra's full error as before. Processes started meanwhile

@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from neka.atomic import atomic_path
-from neka.tokenizers import NekaTokenizer, load_saved_tokenizer
-from neka.transform import EncodedRows
+from neka.data.transform import EncodedRows
+from neka.tokenization.interface import NekaTokenizer
+from neka.tokenization.loading import load_saved_tokenizer
 
 log = logging.getLogger(__name__)
 

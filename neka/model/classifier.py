@@ -14,12 +14,12 @@ from torch import nn
 from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
-from neka.attention import allow_cudnn_attention
-from neka.dropout import CHOICES as CPU_DROPOUTS
-from neka.dropout import choose_cpu_dropout, use_numpy_masks
 from neka.errors import NekaError
 from neka.hub import load_pretrained
-from neka.metrics import RegressionMetrics, SplitMetrics
+from neka.model.attention import allow_cudnn_attention
+from neka.model.dropout import CHOICES as CPU_DROPOUTS
+from neka.model.dropout import choose_cpu_dropout, use_numpy_masks
+from neka.model.metrics import RegressionMetrics, SplitMetrics
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,9 @@ class NekaClassifier(pl.LightningModule):
                 metric.persistent(True)
 
     def setup(self, stage: str) -> None:
-        """Dropout only acts in training, so its CPU sampler (neka/dropout.py) is chosen, and
+        """Dropout only acts in training, so its CPU sampler (neka/model/dropout.py) is chosen, and
         logged, when fitting starts: not when evaluate, predict or serve load a checkpoint.
-        Likewise the attention kernels (neka/attention.py), which matter only in mixed precision."""
+        Likewise the attention kernels (neka/model/attention.py), which matter only in mixed precision."""
         if stage != "fit":
             return
         if choose_cpu_dropout(self.hparams.cpu_dropout) == "numpy":

@@ -19,7 +19,7 @@ from pytorch_lightning.utilities import rank_zero_only
 
 from neka.atomic import atomic_path
 from neka.errors import NekaError
-from neka.run_files import write_json_atomic
+from neka.runs.files import write_json_atomic
 
 RECORD, POSITIONS = "splits.json", "splits.npz"
 

@@ -8,13 +8,14 @@ files of that group in conf/ are read for that (only on this error path).
 import difflib
 import re
 from functools import cache
-from pathlib import Path
 
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf import OmegaConf
 from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+from neka.cli.configs import config_dir
+
+CONF_DIR = config_dir()
 # a required key -> what it is, and an example value
 REQUIRED = {
     "run_dir": ("the folder of a finished training run", "outputs/2026-11-29/14-03-12-123456"),

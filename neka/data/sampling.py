@@ -5,7 +5,7 @@ of 64 about 62), so random batches spend most of their compute on padding. Each 
 rows are shuffled (seed + epoch), cut into pools of `pool_batches` batches, each pool sorted
 by length and cut into batches, and the batches shuffled again: epochs stay random, every
 row is seen once per epoch. Under DDP each rank takes every world_size-th batch, and no row
-twice (split_for_ranks); `hydra.verbose=neka.sampling` logs the rows each rank takes.
+twice (split_for_ranks); `hydra.verbose=neka.data.sampling` logs the rows each rank takes.
 
 A run resumed from a mid-epoch checkpoint continues the same epoch where it stopped:
 ResumableLoader tells Lightning (which stores it in the checkpoint) how many batches of the

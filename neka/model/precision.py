@@ -9,7 +9,7 @@
 | other CPUs, and other accelerators                             | 32-true      |
 
 bf16 keeps float32's range, so it needs no loss scaling. float16 does: under 16-mixed
-Lightning scales the loss with torch's GradScaler (neka/model.py unscales before clipping).
+Lightning scales the loss with torch's GradScaler (neka/model/classifier.py unscales before clipping).
 Without tensor cores, float16 matrix multiplies are no faster than float32 ones, and without
 native bfloat16, autocast emulates it and is slower, so float32 is kept. On this project's
 2-core CPU (AVX512-BF16) a bfloat16 matrix multiply runs about twice as fast as a float32 one;

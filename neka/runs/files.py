@@ -9,7 +9,7 @@ from pathlib import Path
 from pytorch_lightning.utilities import rank_zero_only
 
 from neka.atomic import atomic_path
-from neka.tokenizers import NekaTokenizer
+from neka.tokenization.interface import NekaTokenizer
 
 
 def write_json_atomic(path: Path, payload: object) -> None:

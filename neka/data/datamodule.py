@@ -10,11 +10,10 @@ import pandas as pd
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
-from neka.batching import Collate, EncodedDataset
-from neka.columns import cells_as_text, column_list, handle_missing, select_input_columns
-from neka.encoding_cache import Encoding, cache_key, load_encoding, save_encoding
-from neka.errors import NekaError
-from neka.labels import (
+from neka.data.batching import Collate, EncodedDataset
+from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
+from neka.data.encoding_cache import Encoding, cache_key, load_encoding, save_encoding
+from neka.data.labels import (
     bin_labels,
     build_label_map,
     check_known_labels,
@@ -24,12 +23,13 @@ from neka.labels import (
     regression_targets,
     resolve_task,
 )
-from neka.sampling import LengthGroupedBatchSampler, ResumableLoader
-from neka.splits import check_split_sizes, sample_rows, split_holdout
-from neka.tables import check_table_file, read_table
-from neka.tokenizers import NekaTokenizer
-from neka.transform import EncodedRows, encode_table
-from neka.unknowns import check_unknown_share, log_encoded_samples
+from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
+from neka.data.splits import check_split_sizes, sample_rows, split_holdout
+from neka.data.tables import check_table_file, read_table
+from neka.data.transform import EncodedRows, encode_table
+from neka.data.unknowns import check_unknown_share, log_encoded_samples
+from neka.errors import NekaError
+from neka.tokenization.interface import NekaTokenizer
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,16 @@ config stays as it was.
 from pathlib import Path
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
+from hydra.types import RunMode
 from omegaconf import DictConfig
+from pytorch_lightning import Trainer
+from pytorch_lightning.strategies.launchers import _SubprocessScriptLauncher
 
-from neka.cli import user_errors
+from neka.cli.entry import user_errors
 from neka.errors import NekaError
-from neka.resume import check_resumable
+from neka.runs.resume import check_resumable
 
 
 def refuse_finished_run(run_dir: Path) -> None:
@@ -46,3 +50,16 @@ class RefuseFinishedRun(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         with user_errors():
             refuse_finished_sweep(Path(config.hydra.sweep.dir))
+
+
+def refuse_relaunch_in_sweep(trainer: Trainer) -> None:
+    """Lightning's `ddp` starts ranks 1.. by running the command line again, which under `-m` would
+    run the whole sweep again in every rank. SLURM and torchrun start the ranks themselves."""
+    launcher = trainer.strategy.launcher
+    if (isinstance(launcher, _SubprocessScriptLauncher) and launcher.num_processes > 1
+            and not launcher.cluster_environment.creates_processes_externally
+            and HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN):
+        raise NekaError(f"trainer.strategy=ddp on {launcher.num_processes} devices "
+                        "cannot run inside a sweep (-m): it starts its ranks by re-running the command; use "
+                        "trainer.devices=1 per job (hydra/launcher=joblib runs jobs side by side), "
+                        "trainer.strategy=ddp_spawn, or hydra/launcher=submitit_slurm, where SLURM starts the ranks")

@@ -8,8 +8,8 @@ from matplotlib.ticker import MaxNLocator
 from pytorch_lightning.callbacks import Callback
 
 from neka.atomic import atomic_path
-from neka.checkpoint_names import best_epoch_and_step
-from neka.reports import save_png_atomic  # importing reports also selects matplotlib's file-only backend
+from neka.inference.reports import save_png_atomic  # importing reports also selects matplotlib's file-only backend
+from neka.runs.checkpoint_names import best_epoch_and_step
 
 COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss",
            "train/mse": "train_mse", "val/mse": "val_mse", "val/r2": "val_r2"}  # classes or regression

@@ -51,7 +51,7 @@ def discard_failed_start(run_dir: Path) -> None:
 @contextlib.contextmanager
 def no_folder_for_user_errors(run_dir: Path) -> Iterator[None]:
     """Around a run: a NekaError (also as Hydra wraps one) removes the folder if it holds only
-    the start, and goes on to neka.cli.user_errors for its one line."""
+    the start, and goes on to neka.cli.entry.user_errors for its one line."""
     try:
         yield
     except (NekaError, InstantiationException, InterpolationResolutionError) as error:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from pytorch_lightning.callbacks import Callback, LearningRateMonitor, ModelCheckpoint
 
-from neka.checkpoint_names import BEST_CHECKPOINT_NAME
-from neka.history import EpochHistory
-from neka.resume import RandomState
+from neka.runs.checkpoint_names import BEST_CHECKPOINT_NAME
+from neka.runs.history import EpochHistory
+from neka.runs.resume import RandomState
 
 LOWER_IS_BETTER = ("ce", "mse", "mae", "loss")
 

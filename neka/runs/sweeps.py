@@ -15,7 +15,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from neka.atomic import atomic_path
-from neka.callbacks import LOWER_IS_BETTER
+from neka.runs.callbacks import LOWER_IS_BETTER
 
 SUMMARY_NAME = "summary.csv"
 

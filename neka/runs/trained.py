@@ -16,10 +16,11 @@ import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from neka.data.tables import read_table
 from neka.errors import NekaError
-from neka.model import NekaClassifier
-from neka.tables import read_table
-from neka.tokenizers import NekaTokenizer, load_saved_tokenizer
+from neka.model.classifier import NekaClassifier
+from neka.tokenization.interface import NekaTokenizer
+from neka.tokenization.loading import load_saved_tokenizer
 
 log = logging.getLogger(__name__)
 
