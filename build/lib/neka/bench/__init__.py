@@ -1,0 +1,1 @@
+"""`python -m neka.bench`: neka's training speed against its peers, measured in one run."""

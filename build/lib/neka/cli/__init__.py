@@ -1,0 +1,2 @@
+"""What every command shares: its entry, the command line (Korean values), configuration
+errors and resolvers, and a quiet console."""

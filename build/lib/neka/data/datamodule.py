@@ -1,0 +1,261 @@
+"""NekaDataModule: read the table, choose columns, encode labels, split, tokenize, batch."""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytorch_lightning as pl
+from torch.utils.data import DataLoader
+
+from neka.data.batching import Collate, EncodedDataset
+from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
+from neka.data.encoding_cache import Encoding, cache_key, load_encoding, save_encoding
+from neka.data.labels import (
+    bin_labels,
+    build_label_map,
+    check_known_labels,
+    encode_labels,
+    id_column_warning,
+    label_names,
+    regression_targets,
+    resolve_task,
+)
+from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
+from neka.data.splits import check_split_sizes, sample_rows, split_holdout
+from neka.data.tables import check_table_file, read_table
+from neka.data.transform import EncodedRows, encode_table
+from neka.data.unknowns import check_unknown_share, log_encoded_samples
+from neka.errors import NekaError
+from neka.tokenization.interface import NekaTokenizer
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+class NekaDataModule(pl.LightningDataModule):
+    def __init__(self, path: str, label_column: str, tokenizer_factory: Callable[[Iterable[str]], NekaTokenizer],
+                 text_columns: list[str] | None = None, drop_columns: list[str] | None = None, pair: bool = False,
+                 val_path: str | None = None, test_path: str | None = None, val_size: float = 0.1,
+                 test_size: float = 0.1, max_rows: int | None = None, seed: int = 42, encoding: str = "utf-8",
+                 has_header: bool = True, drop_missing: bool = False, max_len: int = 64, batch_size: int = 64,
+                 pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
+                 label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
+                 task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
+                 tokenizer_settings: dict | None = None, pin_memory: bool = False):
+        """`tokenizer_settings` (the tokenizer config) goes into the encoding cache's key; without
+        it, or without `cache_dir`, nothing is cached."""
+        super().__init__()
+        if batch_size < 1:
+            raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
+        if max_len < 8:  # [CLS], a [SEP] per field and a few tokens of text
+            raise NekaError(f"data.max_len: {max_len} is too short to hold a row; use at least 8 (the seed used 64)")
+        check_split_sizes(0 if val_path else val_size, 0 if test_path else test_size)
+        if not isinstance(pin_memory, bool):
+            raise NekaError(f"data.pin_memory: must be true or false, got {pin_memory!r}")
+        self.path, self.val_path, self.test_path = path, val_path, test_path
+        self.label_column, self.text_columns = str(label_column), column_list(text_columns)
+        self.drop_columns = column_list(drop_columns) or []
+        self.pair, self.val_size, self.test_size = pair, val_size, test_size
+        self.max_rows, self.seed, self.encoding, self.has_header = max_rows, seed, encoding, has_header
+        self.drop_missing, self.max_len, self.batch_size = drop_missing, max_len, batch_size
+        self.pad_to_max_len, self.num_workers, self.max_unk_share = pad_to_max_len, num_workers, max_unk_share
+        self.tokenizer_factory = tokenizer_factory
+        self.sep, self.label_bins, self.task, self.group_by_length = sep, label_bins, task, group_by_length
+        self.is_task_guessed = task == "auto"
+        self.label_warning: str | None = None  # repeated in the run's summary
+        self.tokenizer: NekaTokenizer | None = None
+        self.label_map: dict[str, int] = dict(label_map or {})  # given: a trained run's map, kept as it is
+        self.input_columns: list[str] = []
+        self.encoded: dict[str, EncodedRows] = {}
+        self.split_positions: dict[str, np.ndarray] = {}  # each split's rows among its file's data rows
+        self.encoding_seconds = 0.0
+        self.cache_dir, self.tokenizer_settings, self.pin_memory = cache_dir, tokenizer_settings, pin_memory
+        self._train_loader: ResumableLoader | None = None
+        self._train_loader_state: dict | None = None  # from a checkpoint being resumed
+
+    @property
+    def is_regression(self) -> bool:
+        return self.task == "regression"
+
+    @property
+    def num_labels(self) -> int:
+        """Outputs of the head: one per class, or one value for regression."""
+        return 1 if self.is_regression else len(self.label_map)
+
+    @property
+    def pad_id(self) -> int:
+        return self.tokenizer.pad_id
+
+    def setup(self, stage: str | None = None) -> None:
+        """Idempotent: `run` calls it before the model exists (the class count comes from
+        here), and Lightning calls it again inside fit and test."""
+        if self.encoded:
+            return
+        started = time.perf_counter()
+        cache_folder = self._cache_folder()
+        cached = load_encoding(cache_folder) if cache_folder else None
+        if cached:
+            self.encoded, self.label_map, self.tokenizer = cached.encoded, cached.label_map, cached.tokenizer
+            self.input_columns, self.task, self.split_positions = cached.input_columns, cached.task, cached.positions
+        else:
+            self._encode()
+            if cache_folder:
+                save_encoding(cache_folder, Encoding(self.encoded, self.label_map, self.input_columns, self.task,
+                                                     self.tokenizer, self.split_positions))
+        self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode (or the cache)
+        log.info("read and encoded the table in %.1f s", self.encoding_seconds)
+        if self.is_task_guessed and self.is_regression:
+            self.label_warning = id_column_warning(self.encoded["train"].labels, self.label_column)
+            if self.label_warning:
+                log.warning(self.label_warning)
+        log_encoded_samples(self.encoded["train"], self.tokenizer)
+        check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
+        log.info("rows: %s; %s; input columns %s",
+                 ", ".join(f"{split} {len(self.encoded[split]):,} {origin}" for split, origin in self.origins.items()),
+                 "regression" if self.is_regression else f"{self.num_labels} classes", self.input_columns)
+
+    @property
+    def table_files(self) -> dict[str, str]:
+        """The table files given, by the config key that names each."""
+        return {key: path for key, path in (("data.path", self.path), ("data.val_path", self.val_path),
+                                            ("data.test_path", self.test_path)) if path}
+
+    @property
+    def split_files(self) -> dict[str, str]:
+        """For each split, the config key of the file its rows came from."""
+        return {"train": "data.path", "val": "data.val_path" if self.val_path else "data.path",
+                "test": "data.test_path" if self.test_path else "data.path"}
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """`from FILE`, or `carved from FILE` for a share split off data.path: for the log and the summary."""
+        return {split: f"{'carved ' if split != 'train' and key == 'data.path' else ''}from {self.table_files[key]}"
+                for split, key in self.split_files.items()}
+
+    def encode_rows_at(self, path: str, key: str, positions: np.ndarray, split: str) -> EncodedRows:
+        """The rows at `positions` among a file's data rows, encoded as `setup` encodes a split: a
+        finished run's recorded split, for evaluate, which sets the run's tokenizer, label map, task
+        and input columns first."""
+        frame = self._read(path, key).loc[positions]
+        fields = [cells_as_text(frame[column]) for column in self.input_columns]
+        return encode_table(self.tokenizer, fields, self._encode_labels({split: frame})[split], self.max_len,
+                            self.pair)
+
+    def _encode(self) -> None:
+        frames = self._read_and_split()
+        self.split_positions = {split: frame.index.to_numpy(np.int64) for split, frame in frames.items()}
+        labels = self._encode_labels(frames)
+        fields = {split: [cells_as_text(frames[split][c]) for c in self.input_columns] for split in SPLITS}
+        self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
+        for split in SPLITS:
+            self.encoded[split] = encode_table(self.tokenizer, fields[split], labels[split], self.max_len, self.pair)
+
+    def _cache_folder(self) -> Path | None:
+        """Keyed by the table files' bytes and every setting that changes what setup produces."""
+        if not self.cache_dir or self.tokenizer_settings is None or self.label_map:
+            return None
+        files = self.table_files
+        for key, path in files.items():
+            check_table_file(path, key)  # a missing file is reported as the reader reports it
+        settings = {"files": list(files), "label_column": self.label_column, "text_columns": self.text_columns,
+                    "drop_columns": self.drop_columns, "pair": self.pair, "val_size": self.val_size,
+                    "test_size": self.test_size, "max_rows": self.max_rows, "seed": self.seed,
+                    "encoding": self.encoding, "sep": self.sep, "has_header": self.has_header,
+                    "drop_missing": self.drop_missing, "max_len": self.max_len, "label_bins": self.label_bins,
+                    "task": self.task, "tokenizer": self.tokenizer_settings}
+        return Path(self.cache_dir) / cache_key(list(files.values()), settings)
+
+    def _encode_labels(self, frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
+        """Class ids through the label map (built here from all three splits unless a trained run
+        gave one), or regression targets as numbers."""
+        if self.is_regression:
+            return {split: regression_targets(frame[self.label_column], self.path) for split, frame in frames.items()}
+        names = {split: label_names(frame[self.label_column]) for split, frame in frames.items()}
+        if not self.label_map:
+            self.label_map = build_label_map(names["train"], [names["val"], names["test"]], self.path)
+        for split, split_names in names.items():
+            check_known_labels(split_names, self.label_map, split)
+        return {split: encode_labels(split_names, self.label_map) for split, split_names in names.items()}
+
+    def _read_and_split(self) -> dict[str, pd.DataFrame]:
+        """Each split's rows keep the index `_read` gave them: their positions among the file's data rows."""
+        table = self._read(self.path, "data.path")
+        self.task = resolve_task(self.task, table[self.label_column], self.path)
+        if self.pair and len(self.input_columns) != 2:
+            raise NekaError(f"data.pair=true needs exactly two data.text_columns, got {self.input_columns}")
+        table = sample_rows(table, self.max_rows, self.seed)
+        test_share = 0.0
+        if self.test_path:
+            test = self._read(self.test_path, "data.test_path")
+        else:
+            test_share = self.test_size
+            table, test = split_holdout(table, self._strata(table), self.test_size, self.seed, "data.test_size")
+        if self.val_path:
+            val = self._read(self.val_path, "data.val_path")
+        else:
+            share_of_rest = self.val_size / (1 - test_share)  # val_size is a share of the whole table
+            table, val = split_holdout(table, self._strata(table), share_of_rest, self.seed, "data.val_size")
+        return {"train": table, "val": val, "test": test}
+
+    def _strata(self, table: pd.DataFrame) -> pd.Series | None:
+        return None if self.is_regression else label_names(table[self.label_column])
+
+    def _read(self, path: str, key: str) -> pd.DataFrame:
+        """The first file read (data.path) decides the input columns; val/test files must have them.
+        The index is each row's position among the file's data rows, which sampling, splitting and
+        dropping keep: the run records it."""
+        frame = read_table(path, key, self.encoding, self.has_header, self.sep)
+        frame.index = pd.RangeIndex(len(frame))
+        if not self.input_columns:
+            self.input_columns = select_input_columns(frame, path, self.label_column, self.text_columns,
+                                                      self.drop_columns)
+        else:
+            select_input_columns(frame, path, self.label_column, self.input_columns, [])
+        frame = handle_missing(frame, path, [*self.input_columns, self.label_column], self.drop_missing)
+        if self.label_bins:
+            frame = frame.assign(**{self.label_column: bin_labels(frame[self.label_column], self.label_bins["edges"],
+                                                                  self.label_bins["names"], path)})
+        return frame
+
+    def _loader_settings(self) -> dict:
+        return {"collate_fn": Collate(self.pad_id, self.max_len if self.pad_to_max_len else None),
+                "num_workers": self.num_workers, "pin_memory": self.pin_memory}
+
+    def train_dataloader(self) -> DataLoader:
+        rows = self.encoded["train"]
+        if self.group_by_length:
+            sampler = LengthGroupedBatchSampler(rows.valid_lengths, self.batch_size, self.seed)
+            self._train_loader = ResumableLoader(EncodedDataset(rows), sampler, **self._loader_settings())
+            if self._train_loader_state:
+                self._train_loader.load_state_dict(self._train_loader_state)
+            return self._train_loader
+        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, shuffle=True, **self._loader_settings())
+
+    def state_dict(self) -> dict:
+        """The training loader's place in its epoch, saved in checkpoints. Lightning would keep
+        it itself, but it builds the loader to count steps for the schedule before it restores
+        a checkpoint, and then never hands the loader its state; datamodule state is restored
+        before that."""
+        return {"train_loader": self._train_loader.state_dict()} if self._train_loader else {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self._train_loader_state = state_dict.get("train_loader")
+
+    def _evaluation_loader(self, split: str) -> DataLoader:
+        """Sorted by length: metrics do not depend on row order, padding does. Under DDP each rank
+        takes every world_size-th row, none twice, and torchmetrics reduce the metrics across ranks."""
+        rows = self.encoded[split]
+        order = np.argsort(rows.valid_lengths, kind="stable") if self.group_by_length else np.arange(len(rows))
+        rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, sampler=order[rank::world_size].tolist(),
+                          **self._loader_settings())
+
+    def val_dataloader(self) -> DataLoader:
+        return self._evaluation_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._evaluation_loader("test")

@@ -1,0 +1,78 @@
+"""`python -m neka.export`: a run as a standard Hugging Face model folder.
+
+neka's classifier is BERT -> pooled output -> dropout -> linear, the architecture of
+`BertForSequenceClassification`, so the export is that class with the run's weights
+(safetensors), `id2label`/`label2id` from labels.json, and the tokenizer files. A KoBERT run
+exports KoBERT's SentencePiece files, which `neka.tokenization.loading.load_saved_tokenizer` reads.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
+
+from neka.atomic import atomic_path
+from neka.cli.configs import CONFIG_PATH
+from neka.cli.entry import run_command, user_errors
+from neka.errors import NekaError
+from neka.runs.files import write_json_atomic
+from neka.runs.trained import TrainedRun, open_run
+from neka.tokenization.huggingface import HFTokenizer
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="export")
+def main(cfg: DictConfig) -> None:
+    with user_errors():
+        out = Path(cfg.out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())) and not cfg.overwrite:
+            raise NekaError(f"out: {out} exists and is not empty; choose another folder or set overwrite=true")
+        export_run(open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint), out)
+        print(f"wrote {out}", file=sys.stderr)
+
+
+def sequence_classifier(run: TrainedRun) -> PreTrainedModel:
+    encoder_config = run.model.encoder.config
+    if encoder_config.model_type != "bert":
+        raise NekaError(f"run_dir: export writes BertForSequenceClassification; this run's encoder is a "
+                        f"{encoder_config.model_type!r} model")
+    if run.is_regression:  # one output, read by transformers as a regression (MSE) head
+        heads = {"num_labels": 1, "problem_type": "regression", "id2label": {0: run.inputs["label_column"]},
+                 "label2id": {run.inputs["label_column"]: 0}}
+    else:
+        heads = {"id2label": dict(enumerate(run.label_names)), "label2id": run.label_map,
+                 "problem_type": "single_label_classification"}
+    settings = {**encoder_config.to_dict(), **heads, "classifier_dropout": run.model.hparams.dr_rate,
+                "architectures": ["BertForSequenceClassification"]}
+    config = AutoConfig.for_model(**settings)
+    model = AutoModelForSequenceClassification.from_config(config)
+    state = {f"bert.{name}": tensor for name, tensor in run.model.encoder.state_dict().items()}
+    state.update({f"classifier.{name}": tensor for name, tensor in run.model.classifier.state_dict().items()})
+    model.load_state_dict(state, strict=True)
+    return model.eval()
+
+
+def export_run(run: TrainedRun, out: Path) -> None:
+    """Built in a temporary folder beside `out`, then swapped in, so `out` is never half written."""
+    model = sequence_classifier(run)
+    if isinstance(run.tokenizer, HFTokenizer):  # pipeline() truncates to this with truncation=True
+        run.tokenizer.backend.model_max_length = run.config.data.max_len
+    with atomic_path(out.with_name(out.name + ".new"), is_folder=True) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        run.tokenizer.save(staging)
+        write_json_atomic(staging / "labels.json", run.label_map)
+        shutil.copyfile(run.run_dir / "inputs.json", staging / "inputs.json")
+    if out.exists():
+        shutil.rmtree(out) if out.is_dir() else out.unlink()
+    out.with_name(out.name + ".new").rename(out)
+
+
+def command() -> None:
+    """`python -m neka.export` and the console script `neka-export`."""
+    run_command(main, "export")
+
+
+if __name__ == "__main__":
+    command()

@@ -1,0 +1,1 @@
+"""Scoring rows with a finished run, and the reports evaluate writes."""

@@ -1,0 +1,216 @@
+"""NekaClassifier: the seed's BERTClassifier (encoder -> pooled output -> dropout -> linear)
+as a LightningModule, with its attention mask, metrics, AdamW and warmup schedule."""
+
+import logging
+import math
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.plugins.precision import MixedPrecision, Precision
+from pytorch_lightning.utilities.enums import GradClipAlgorithmType
+from sklearn.utils.class_weight import compute_class_weight
+from torch import nn
+from torchmetrics import Metric
+from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
+
+from neka.errors import NekaError
+from neka.hub import load_pretrained
+from neka.model.attention import allow_cudnn_attention
+from neka.model.dropout import CHOICES as CPU_DROPOUTS
+from neka.model.dropout import choose_cpu_dropout, use_numpy_masks
+from neka.model.metrics import RegressionMetrics, SplitMetrics
+
+log = logging.getLogger(__name__)
+
+SCHEDULES = ("linear", "cosine", "constant_with_warmup")
+
+
+def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
+    """1 for the first valid_length[i] positions of row i, 0 after: the seed's
+    gen_attention_mask, as one broadcast comparison instead of a loop over the batch."""
+    positions = torch.arange(width, device=valid_length.device)
+    return (positions[None, :] < valid_length[:, None]).long()
+
+
+def full_precision(device: torch.device) -> torch.autocast:
+    """Turns off the bf16 autocast that trainer.precision=bf16-mixed wraps steps in."""
+    return torch.autocast(device.type, enabled=False)
+
+
+def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int, pad_id: int,
+                  encoder_config: dict | None = None, trust_remote_code: bool = False,
+                  attn_implementation: str = "sdpa") -> PreTrainedModel:
+    """A pretrained encoder by name or folder, or a fresh BERT sized by `encoder` (model=tiny)
+    whose vocabulary is the tokenizer's, or (`encoder_config`, from a checkpoint) the same
+    architecture as a saved run, whose weights the checkpoint then fills in.
+    `attn_implementation`: sdpa (torch's fused attention kernel) or eager (the reference code)."""
+    if encoder_config:
+        return AutoModel.from_config(AutoConfig.for_model(**encoder_config), attn_implementation=attn_implementation)
+    if pretrained:
+        model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained",
+                                trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
+        model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
+        if model.config.vocab_size < vocab_size:
+            raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the "
+                            f"tokenizer has {vocab_size}; use the tokenizer that came with this encoder")
+        if model.config.vocab_size > vocab_size:  # some encoders pad the embedding table; a wrong vocab also looks so
+            log.warning("model.pretrained=%r embeds %d tokens, the tokenizer has %d: is this the encoder's own "
+                        "tokenizer?", pretrained, model.config.vocab_size, vocab_size)
+        return model
+    return BertModel(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id, attn_implementation=attn_implementation,
+                                **(encoder or {})))
+
+
+def build_loss_weights(class_weights: str | None, train_labels: np.ndarray | None,
+                       num_labels: int) -> torch.Tensor | None:
+    """`balanced`: sklearn's n_rows / (n_classes * rows_of_class) from the training split, so
+    rare classes weigh as much in the loss as common ones."""
+    if class_weights is None:
+        return None
+    if class_weights != "balanced":
+        raise NekaError(f"model.class_weights: unknown value {class_weights!r}; use balanced or null")
+    present = np.unique(train_labels)
+    weights = np.ones(num_labels)
+    weights[present] = compute_class_weight("balanced", classes=present, y=np.asarray(train_labels))
+    log.info("class weights: %s", np.round(weights, 3).tolist())
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+class NekaClassifier(pl.LightningModule):
+    def __init__(self, num_labels: int, vocab_size: int, pad_id: int, optimizer: dict, scheduler: dict,
+                 pretrained: str | None = None, encoder: dict | None = None, dr_rate: float = 0.1,
+                 encoder_config: dict | None = None, class_weights: str | None = None,
+                 train_labels: np.ndarray | None = None, task: str = "classification", regression_loss: str = "mse",
+                 trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto",
+                 cudnn_attention: bool = False):
+        super().__init__()
+        if regression_loss not in ("mse", "mae"):
+            raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
+        if cpu_dropout not in CPU_DROPOUTS:
+            raise NekaError(f"model.cpu_dropout: unknown value {cpu_dropout!r}; use one of {CPU_DROPOUTS}")
+        if not isinstance(cudnn_attention, bool):
+            raise NekaError(f"model.cudnn_attention: must be true or false, got {cudnn_attention!r}")
+        if scheduler["name"] not in SCHEDULES:
+            raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
+        self.save_hyperparameters(ignore=["train_labels"])
+        self.encoder = build_encoder(pretrained, encoder, vocab_size, pad_id, encoder_config, trust_remote_code,
+                                     attn_implementation)
+        # saved in every checkpoint, so evaluate/predict rebuild the encoder offline, without model.pretrained
+        self.hparams["encoder_config"] = self.encoder.config.to_dict()
+        self.dropout = nn.Dropout(dr_rate)
+        self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
+        # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
+        is_regression = task == "regression"
+        weights = None if is_regression else build_loss_weights(class_weights, train_labels, num_labels)
+        self.register_buffer("loss_weights", weights, persistent=False)
+        for split in ("train", "val", "test"):
+            setattr(self, f"{split}_metrics", RegressionMetrics(regression_loss) if is_regression
+                    else SplitMetrics(num_labels))
+        self._logged_splits: set[str] = set()  # the splits whose metrics were logged this epoch
+        for metric in self.train_metrics.modules():  # in checkpoints: a resumed epoch's train metrics
+            if isinstance(metric, Metric):            # still count the batches before the kill
+                metric.persistent(True)
+
+    def setup(self, stage: str) -> None:
+        """Dropout only acts in training, so its CPU sampler (neka/model/dropout.py) is chosen, and
+        logged, when fitting starts: not when evaluate, predict or serve load a checkpoint.
+        Likewise the attention kernels (neka/model/attention.py), which matter only in mixed precision."""
+        if stage != "fit":
+            return
+        if choose_cpu_dropout(self.hparams.cpu_dropout) == "numpy":
+            use_numpy_masks(self)
+        allow_cudnn_attention(self.hparams.cudnn_attention)
+
+    @property
+    def max_positions(self) -> int:
+        return self.encoder.config.max_position_embeddings
+
+    def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor,
+                token_type_ids: torch.Tensor) -> torch.Tensor:
+        attention_mask = make_attention_mask(valid_length, input_ids.shape[1])
+        outputs = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=token_type_ids)
+        pooled = getattr(outputs, "pooler_output", None)
+        if pooled is None:  # encoders without a pooler (DistilBERT): the [CLS] position
+            pooled = outputs.last_hidden_state[:, 0]
+        with full_precision(pooled.device):  # the logits the loss and metrics see, not rounded to bfloat16
+            return self.classifier(self.dropout(pooled.float()))
+
+    def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
+        logits = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])
+        metrics: SplitMetrics | RegressionMetrics = getattr(self, f"{split}_metrics")
+        loss = metrics.update(logits, batch["labels"], self.loss_weights if split == "train" else None)
+        if split not in self._logged_splits:
+            # Logged once per epoch: Lightning keeps the Metric objects and computes and resets them at
+            # the epoch's end from what every update accumulated. A log call per batch would cost about
+            # 1 ms each (Lightning moves each logged object to the device), 8 % of a tiny-BERT step.
+            self.log_dict(metrics.named(split), on_step=False, on_epoch=True, prog_bar=split == "val")
+            self._logged_splits.add(split)
+        return loss
+
+    def on_train_epoch_start(self) -> None:
+        self._logged_splits.discard("train")
+
+    def on_validation_epoch_start(self) -> None:
+        self._logged_splits.discard("val")
+
+    def on_test_epoch_start(self) -> None:
+        self._logged_splits.discard("test")
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
+        loss = self._step(batch, "train")
+        # the mean over DDP ranks, the loss of the whole step; torchmetrics reduce the other metrics themselves
+        self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True, sync_dist=True)
+        return loss
+
+    # Evaluation runs in float32 even when training autocasts to bf16: metrics.json, evaluate,
+    # predict and serve then agree to 1e-6, whichever hardware (and precision) trained the run.
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> None:
+        with full_precision(self.device):
+            self._step(batch, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> None:
+        with full_precision(self.device):
+            self._step(batch, "test")
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
+        """Class probabilities, (batch, num_labels); for regression the value, (batch, 1)."""
+        with full_precision(self.device):
+            outputs = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float()
+        return outputs if self.hparams.task == "regression" else outputs.softmax(dim=-1)
+
+    def configure_optimizers(self):
+        settings = dict(self.hparams.optimizer)
+        if getattr(self.trainer.precision_plugin, "scaler", None) is not None:
+            settings["fused"] = False  # 16-mixed: the fused step would unscale after clipping, not before
+        optimizer, schedule = build_optimizer(self, settings, self.hparams.scheduler,
+                                              total_steps=self.trainer.estimated_stepping_batches)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+        """Lightning's mixed-precision plugin refuses to clip for a fused optimizer, fearing loss-scaled
+        gradients; bf16-mixed has no loss scaler, so its gradients are true-size and Lightning's plain
+        clipping applies as it is."""
+        plugin = self.trainer.precision_plugin
+        if gradient_clip_val and isinstance(plugin, MixedPrecision) and plugin.scaler is None:
+            Precision.clip_gradients(plugin, optimizer, gradient_clip_val,
+                                     GradClipAlgorithmType(gradient_clip_algorithm or "norm"))
+        else:
+            self.clip_gradients(optimizer, gradient_clip_val=gradient_clip_val,
+                                gradient_clip_algorithm=gradient_clip_algorithm)
+
+
+def build_optimizer(module: nn.Module, optimizer: dict, scheduler: dict, total_steps: int):
+    """AdamW without weight decay on biases and LayerNorm weights (BERT's recipe), and a
+    warmup-then-decay schedule over the real number of optimizer steps."""
+    no_decay = {id(p) for m in module.modules() if isinstance(m, nn.LayerNorm) for p in m.parameters()}
+    no_decay |= {id(p) for name, p in module.named_parameters() if name.endswith("bias")}
+    params = [p for p in module.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in params if id(p) not in no_decay], "weight_decay": optimizer["weight_decay"]},
+              {"params": [p for p in params if id(p) in no_decay], "weight_decay": 0.0}]
+    # fused: one kernel updates every parameter, instead of a loop of small ops per tensor
+    adamw = torch.optim.AdamW(groups, lr=optimizer["lr"], eps=optimizer["eps"], fused=optimizer.get("fused", True))
+    warmup_steps = math.ceil(scheduler["warmup_ratio"] * total_steps)
+    schedule = get_scheduler(scheduler["name"], adamw, num_warmup_steps=warmup_steps, num_training_steps=total_steps)
+    return adamw, schedule

@@ -1,0 +1,78 @@
+"""The seed's train_history / loss_history per epoch, as history.csv and curves.png in the run
+folder, beside TensorBoard."""
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytorch_lightning as pl
+from matplotlib.ticker import MaxNLocator
+from pytorch_lightning.callbacks import Callback
+
+from neka.atomic import atomic_path
+from neka.inference.reports import save_png_atomic  # importing reports also selects matplotlib's file-only backend
+from neka.runs.checkpoint_names import best_epoch_and_step
+
+COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss",
+           "train/mse": "train_mse", "val/mse": "val_mse", "val/r2": "val_r2"}  # classes or regression
+
+
+class EpochHistory(Callback):
+    """Reads an epoch's metrics when the next epoch starts (or fit ends): only then has
+    Lightning aggregated the training epoch's values."""
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self.rows: list[dict[str, float]] = []
+
+    def state_dict(self) -> dict:
+        """Saved in checkpoints, so a resumed run's history.csv still has its earlier epochs."""
+        return {"rows": self.rows}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        self.rows = list(state_dict["rows"])
+
+    def _record(self, trainer: pl.Trainer, epoch: int) -> None:
+        metrics = trainer.callback_metrics
+        if epoch < 0 or "val/mse" not in metrics:  # both tasks log val/mse
+            return
+        row = {"epoch": epoch, "step": trainer.global_step}
+        is_regression = "val/acc" not in metrics
+        row.update({name: float(metrics[key]) for key, name in COLUMNS.items()
+                    if key in metrics and (is_regression or not name.endswith(("_mse", "_r2")))})
+        row["lr"] = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else float("nan")
+        self.rows.append(row)
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._record(trainer, trainer.current_epoch - 1)
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._record(trainer, trainer.current_epoch - 1 if trainer.current_epoch == trainer.max_epochs
+                     else trainer.current_epoch)
+        if not self.rows or trainer.sanity_checking or not trainer.is_global_zero:  # one writer under DDP
+            return
+        history = pd.DataFrame(self.rows).drop_duplicates("epoch", keep="last")
+        with atomic_path(self.run_dir / "history.csv") as temporary:
+            history.to_csv(temporary, index=False)
+        best = best_epoch_and_step(trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None)
+        save_png_atomic(plot_curves(history, best[0] if best else None), self.run_dir / "curves.png", dpi=110)
+        plt.close("all")
+
+
+def plot_curves(history: pd.DataFrame, best_epoch: int | None = None):
+    """Epochs counted from 1 (history.csv keeps Lightning's count from 0, as checkpoint names
+    do), on whole-number ticks; a dashed line marks the epoch of the best checkpoint."""
+    panels = (("acc", "accuracy"), ("loss", "cross-entropy")) if "val_acc" in history else (
+        ("r2", "R²"), ("mse", "mean squared error"))
+    figure, all_axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for (column, title), axes in zip(panels, all_axes):
+        for split in ("train", "val"):
+            if f"{split}_{column}" in history:
+                axes.plot(history["epoch"] + 1, history[f"{split}_{column}"], marker="o", label=split)
+        if best_epoch is not None:
+            axes.axvline(best_epoch + 1, color="grey", linestyle="--",
+                         label=f"best checkpoint (epoch {best_epoch + 1})")
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_xlabel("epoch")
+        axes.set_title(title)
+        axes.legend()
+    figure.tight_layout()
+    return figure

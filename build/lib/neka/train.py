@@ -1,0 +1,126 @@
+"""`python -m neka.train`: fit, test the best checkpoint, and leave a complete run folder."""
+
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+from pytorch_lightning import Callback, Trainer, seed_everything
+
+from neka.cli.configs import CONFIG_PATH
+from neka.cli.entry import run_command, user_errors
+from neka.data.datamodule import NekaDataModule
+from neka.data.split_record import save_split_record
+from neka.errors import NekaError
+from neka.model.classifier import NekaClassifier
+from neka.model.precision import choose_precision
+from neka.runs.callbacks import build_callbacks
+from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
+from neka.runs.guard import refuse_relaunch_in_sweep
+from neka.runs.hparams import log_hparams
+from neka.runs.interrupt import InterruptNotice, command_line_overrides, sigint_exit_code
+from neka.runs.log_file import write_to_log_file
+from neka.runs.outputs import link_latest, no_folder_for_user_errors
+from neka.runs.plugins import require_plugins
+from neka.runs.progress import epoch_progress_bar
+from neka.runs.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
+from neka.runs.shared_vocabulary import share_tokenizer
+from neka.runs.summary import format_summary
+from neka.tokenization.loading import load_saved_tokenizer, load_tokenizer, pretrained_key
+
+log = logging.getLogger(__name__)
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    with user_errors(), no_folder_for_user_errors(Path(cfg.paths.run_dir)):
+        metrics = run(cfg)
+        return metrics.get(cfg.monitor or default_monitor(is_regression="val/acc" not in metrics))  # a sweep's value
+
+
+def default_monitor(is_regression: bool) -> str:
+    """What checkpoints and sweeps compare unless `monitor` names another metric."""
+    return "val/mse" if is_regression else "val/acc"
+
+
+def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, float]:
+    """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`.
+    `extra_callbacks` let the benchmark time the real training path."""
+    started = time.perf_counter()
+    run_dir = Path(cfg.paths.run_dir)
+    seed_everything(cfg.seed, workers=True, verbose=False)
+    tokenizer_settings = OmegaConf.to_container(cfg.tokenizer, resolve=True)
+    if cfg.get("resume"):  # the saved vocabulary, not a retrained one: the checkpoint's embeddings index it
+        tokenizer_factory, tokenizer_settings = lambda train_texts: load_saved_tokenizer(run_dir / "vocab"), None
+    else:  # one vocabulary under DDP: rank 0's
+        tokenizer_factory = share_tokenizer(partial(load_tokenizer, **tokenizer_settings,
+                                                    pretrained_key=pretrained_key(cfg.tokenizer)), run_dir)
+    data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
+                                       tokenizer_settings=tokenizer_settings, _convert_="all")
+    data.setup("fit")  # the label map, class count and vocabulary exist only after setup
+    build_model = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
+                              pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler, task=data.task,
+                              _partial_=True, _convert_="all")
+    # the labels as an array, past Hydra: through instantiate each became an OmegaConf node (15.3 s, 247 MB at 160,000)
+    model: NekaClassifier = build_model(train_labels=data.encoded["train"].labels)
+    if data.max_len > model.max_positions:
+        raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "
+                        f"set data.max_len={model.max_positions} or less")
+    if not cfg.get("resume"):  # a resumed run keeps the files its first start wrote
+        save_labels(run_dir, data.label_map)
+        save_inputs(run_dir, data.input_columns, data.label_column, data.task)
+        save_vocabulary(run_dir, data.tokenizer)
+        save_split_record(run_dir, data.table_files, data.split_files, data.split_positions)
+
+    monitor = cfg.monitor or default_monitor(data.is_regression)
+    callbacks = [*build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
+                 InterruptNotice(run_dir, command_line_overrides()), *extra_callbacks]
+    if cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar callback when it is off
+        callbacks.append(epoch_progress_bar())
+    precision = choose_precision(cfg.trainer.precision, cfg.trainer.accelerator)
+    ckpt_path, logger_options = cfg.ckpt_path, {}
+    if cfg.get("resume"):
+        ckpt_path = newest_checkpoint(run_dir)
+        logger_options["purge_step"] = logged_step(ckpt_path)  # TensorBoard drops what the killed run logged later
+        log.info("resuming %s from %s (step %d)", run_dir, ckpt_path.name, logger_options["purge_step"])
+    trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir), **logger_options),
+                                   callbacks=callbacks, default_root_dir=str(run_dir), precision=precision,
+                                   plugins=[AtomicCheckpointIO()])
+    refuse_relaunch_in_sweep(trainer)
+    with sigint_exit_code(trainer):
+        trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
+        best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
+        metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
+                   **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
+    log_hparams(trainer.logger, cfg, metrics)  # TensorBoard's HPARAMS tab compares the runs of a sweep
+    save_metrics(run_dir, metrics)
+    log.info("run complete: wrote %s", run_dir / "metrics.json")  # a killed run's log lacks this line
+    if cfg.paths.latest:
+        link_latest(run_dir, Path(cfg.paths.latest))
+    sizes = {split: len(rows) for split, rows in data.encoded.items()}
+    parameter_count = sum(p.numel() for p in model.parameters())
+    outputs = "regression" if data.is_regression else f"{data.num_labels} classes"
+    class_names = [] if data.is_regression else sorted(data.label_map, key=data.label_map.get)
+    if trainer.is_global_zero:  # under DDP every rank gets here
+        summary = format_summary(metrics, run_dir, best, sizes, outputs, parameter_count, class_names,
+                                 time.perf_counter() - started, [data.label_warning] if data.label_warning else [],
+                                 data.origins)
+        print(summary, flush=True)
+        write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
+    return metrics
+
+
+def command() -> None:
+    """`python -m neka.train` and the console script `neka-train`."""
+    with user_errors():
+        require_plugins(sys.argv[1:])  # before Hydra composes a config that names a missing plugin
+    run_command(main, "train")
+
+
+if __name__ == "__main__":
+    command()
