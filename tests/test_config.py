@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from pytorch_lightning import Trainer
@@ -110,5 +111,14 @@ def test_train_help_lists_the_groups_and_points_to_existing_readme_sections():
     help_config = compose_train().hydra.help
     assert "$APP_CONFIG_GROUPS" in help_config.template
     sections = re.findall(r'"([^"]+)"', help_config.footer)
-    headings = re.findall(r"^#+ (.+)$", (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^#+ (.+)$", readme, re.MULTILINE)
     assert len(sections) >= 5 and all(any(h.startswith(s) for h in headings) for s in sections), sections
+
+
+def test_data_table_without_a_path_stops_instead_of_training_on_the_sample():
+    cfg = compose_train("data=table", "data.label_column=grade")
+    assert cfg.data.path is None  # not the shipped reviews' path, which `???` would have kept
+    with pytest.raises(InstantiationException) as raised:
+        instantiate(cfg.data, tokenizer_factory=None, _convert_="all")
+    assert isinstance(raised.value.__cause__, NekaError) and "data.path: no table given" in str(raised.value.__cause__)

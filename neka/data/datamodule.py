@@ -49,6 +49,9 @@ class NekaDataModule(pl.LightningDataModule):
         """`tokenizer_settings` (the tokenizer config) goes into the encoding cache's key; without
         it, or without `cache_dir`, nothing is cached."""
         super().__init__()
+        if not path:
+            raise NekaError("data.path: no table given; name your file, e.g. data=table data.path=grades.csv "
+                            "data.label_column=학점")
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
         if max_len < 8:  # [CLS], a [SEP] per field and a few tokens of text
