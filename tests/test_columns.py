@@ -3,7 +3,7 @@ import logging
 import pandas as pd
 import pytest
 
-from neka.data.columns import cells_as_text, handle_missing, select_input_columns
+from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
 from neka.errors import NekaError
 
 
@@ -41,3 +41,8 @@ def test_empty_cells_stop_the_run_or_are_dropped_on_request(caplog):
 def test_whole_number_floats_print_like_the_table():
     assert cells_as_text(pd.Series([87.0, 63.0])) == ["87", "63"]
     assert cells_as_text(pd.Series([8.5, 6.0])) == ["8.5", "6.0"]
+
+
+def test_headerless_column_numbers_are_the_reader_s_column_names():
+    """`data.has_header=false` names columns "0", "1", ...; Hydra parses `[1]` as a list of ints."""
+    assert column_list([1, 0]) == ["1", "0"] and column_list(1) == ["1"]

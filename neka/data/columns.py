@@ -15,7 +15,7 @@ def column_list(value: str | int | list | None) -> list[str] | None:
     it) is a one-column list: Python would otherwise iterate the string's characters."""
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return [str(value)]
-    return None if value is None else list(value)
+    return None if value is None else [str(column) for column in value]  # headerless files: [0, 1]
 
 
 def select_input_columns(frame: pd.DataFrame, file_name: str, label_column: str,
