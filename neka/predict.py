@@ -26,14 +26,15 @@ from neka.runs.trained import TrainedRun, open_run
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="predict")
 def main(cfg: DictConfig) -> None:
     with user_errors():
+        run_dir = cfg.run_dir  # a missing run_dir is named before any file is looked at
         if cfg.input == "-":
-            run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
+            run = open_run(run_dir, cfg.ckpt, cfg.trust_checkpoint)
             predict_stream(run, sys.stdin, sys.stdout, cfg.batch_size, cfg.accelerator)
             return
         path = check_table_file(cfg.input, "input")
         output = Path(cfg.output) if cfg.output else default_output(path)
         check_output(path, output, cfg.overwrite)  # before the run is opened and rows are scored
-        run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
+        run = open_run(run_dir, cfg.ckpt, cfg.trust_checkpoint)
         predict_file(run, path, output, cfg.batch_size, cfg.accelerator, cfg.data.encoding, cfg.data.sep,
                      cfg.data.has_header)
         print(f"wrote {output}", file=sys.stderr)

@@ -145,6 +145,7 @@ def test_class_weights_and_the_student_table_train_end_to_end(tmp_path):
 
 
 def test_not_a_run_and_unreadable_checkpoint_are_one_line_errors(tiny_run, tmp_path):
+    (tmp_path / "x.csv").write_text("document\n좋은 영화\n", encoding="utf-8")
     result = run_neka(f"run_dir={tmp_path}", "input=x.csv", cwd=tmp_path, module="neka.predict")
     assert_user_error(result, "is not a neka run folder")
     broken = tmp_path / "broken.ckpt"
