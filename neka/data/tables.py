@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from neka.atomic import atomic_path
-from neka.errors import NekaError
+from neka.errors import NekaError, one_line
 
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 OTHER_FORMATS = (".jsonl", ".json", ".parquet", ".xlsx")
@@ -37,13 +37,12 @@ def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: 
     except pd.errors.EmptyDataError:
         raise NekaError(f"{key}: {path.name} is empty; it needs a header row and labelled rows") from None
     except pd.errors.ParserError as error:
-        detail = " ".join(str(error).split())
-        raise NekaError(f"{key}: {path.name} is not a well-formed {suffix[1:].upper()} table: {detail}") from None
+        raise NekaError(f"{key}: {path.name} is not a well-formed {suffix[1:].upper()} table: "
+                        f"{one_line(error)}") from None
     except (zipfile.BadZipFile, ValueError) as error:
         if suffix in SEPARATORS:
             raise  # pandas' CSV errors are ParserError above; anything else here is a bug
-        detail = " ".join(str(error).split())
-        raise NekaError(f"{key}: {path.name} is not a readable {suffix[1:]} file ({detail})") from None
+        raise NekaError(f"{key}: {path.name} is not a readable {suffix[1:]} file ({one_line(error)})") from None
     if len(frame) == 0:
         raise NekaError(f"{key}: {path.name} has a header but no rows")
     frame.columns = [str(column) for column in frame.columns]
