@@ -10,9 +10,9 @@ import pandas as pd
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
-from neka.data.batching import Collate, EncodedDataset
+from neka.data.batching import Collate, EncodedDataset, length_sorted_loader
 from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
-from neka.data.encoding_cache import Encoding, cache_key, load_encoding, save_encoding
+from neka.data.encoding_cache import Encoding, cache_key, encoding_settings, load_encoding, save_encoding
 from neka.data.labels import (
     bin_labels,
     build_label_map,
@@ -161,13 +161,7 @@ class NekaDataModule(pl.LightningDataModule):
         files = self.table_files
         for key, path in files.items():
             check_table_file(path, key)  # a missing file is reported as the reader reports it
-        settings = {"files": list(files), "label_column": self.label_column, "text_columns": self.text_columns,
-                    "drop_columns": self.drop_columns, "pair": self.pair, "val_size": self.val_size,
-                    "test_size": self.test_size, "max_rows": self.max_rows, "seed": self.seed,
-                    "encoding": self.encoding, "sep": self.sep, "has_header": self.has_header,
-                    "drop_missing": self.drop_missing, "max_len": self.max_len, "label_bins": self.label_bins,
-                    "task": self.task, "tokenizer": self.tokenizer_settings}
-        return Path(self.cache_dir) / cache_key(list(files.values()), settings)
+        return Path(self.cache_dir) / cache_key(list(files.values()), {"files": list(files), **encoding_settings(self)})
 
     def _encode_labels(self, frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
         """Class ids through the label map (built here from all three splits unless a trained run
@@ -246,13 +240,10 @@ class NekaDataModule(pl.LightningDataModule):
         self._train_loader_state = state_dict.get("train_loader")
 
     def _evaluation_loader(self, split: str) -> DataLoader:
-        """Sorted by length: metrics do not depend on row order, padding does. Under DDP each rank
-        takes every world_size-th row, none twice, and torchmetrics reduce the metrics across ranks."""
-        rows = self.encoded[split]
-        order = np.argsort(rows.valid_lengths, kind="stable") if self.group_by_length else np.arange(len(rows))
+        """Under DDP torchmetrics reduce the metrics of each rank's share of the rows."""
         rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
-        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, sampler=order[rank::world_size].tolist(),
-                          **self._loader_settings())
+        return length_sorted_loader(self.encoded[split], self.batch_size, self.group_by_length, rank, world_size,
+                                    **self._loader_settings())[0]
 
     def val_dataloader(self) -> DataLoader:
         return self._evaluation_loader("val")

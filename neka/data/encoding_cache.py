@@ -11,12 +11,14 @@ meets a stale entry.
 """
 
 import hashlib
+import inspect
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytorch_lightning as pl
 
 from neka.atomic import atomic_path
 from neka.data.transform import EncodedRows
@@ -27,6 +29,16 @@ log = logging.getLogger(__name__)
 
 FORMAT = 2  # raise when what is stored changes (2: the split rows' positions)
 ARRAYS = ("token_ids", "offsets", "first_segment_lengths", "labels")
+
+# The DataModule's arguments that cannot change the encoding; every other one is in the key.
+NOT_IN_KEY = (
+    "path", "val_path", "test_path",  # the files' bytes are hashed instead, and which of them are given
+    "tokenizer_factory",  # a function: tokenizer_settings, in the key, say what it builds
+    "label_map",  # a trained run's map: nothing is cached then
+    "batch_size", "num_workers", "pin_memory", "group_by_length", "pad_to_max_len",  # batching only
+    "max_unk_share",  # a check on the encoded rows, made after a cached encoding is read too
+    "cache_dir",  # where entries are, not what they hold
+)
 
 
 @dataclass
@@ -46,6 +58,19 @@ def cache_key(files: list[str], settings: dict) -> str:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()[:32]
+
+
+def encoding_settings(data: pl.LightningDataModule) -> dict:
+    """Every argument of the DataModule's constructors (its class's and its parents') but
+    NOT_IN_KEY, as the attribute of the same name: an argument added later joins the key unless
+    it is listed there, so it never meets an entry encoded without it."""
+    names: list[str] = []
+    for cls in type(data).__mro__[:type(data).__mro__.index(pl.LightningDataModule)]:
+        names += [name for name, parameter in inspect.signature(cls.__init__).parameters.items()
+                  if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
+    settings = {name: getattr(data, name) for name in dict.fromkeys(names) if name not in NOT_IN_KEY}
+    settings["tokenizer"] = settings.pop("tokenizer_settings")  # the name earlier keys hashed: their entries stay valid
+    return settings
 
 
 def load_encoding(folder: Path) -> Encoding | None:
