@@ -1,1 +1,0 @@
-"""`python -m neka.bench`: neka's training speed against its peers, measured in one run."""

@@ -1,1 +1,0 @@
-"""Scoring rows with a finished run, and the reports evaluate writes."""
