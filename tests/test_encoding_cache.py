@@ -8,7 +8,7 @@ import pandas as pd
 
 from neka.cli.resolvers import packaged_data_path
 from neka.data.datamodule import NekaDataModule
-from neka.data.encoding_cache import NOT_IN_KEY
+from neka.data.encoding_cache import NOT_IN_KEY, cache_folder
 from neka.tokenization.loading import load_tokenizer
 
 SETTINGS = {"kind": "wordpiece", "vocab_size": 2000}
@@ -56,11 +56,11 @@ def test_every_constructor_argument_is_in_the_key_unless_listed_as_not_changing_
     table = tmp_path / "reviews.csv"
     pd.DataFrame({"document": ["좋다", "별로"], "label": [1, 0]}).to_csv(table, index=False)
 
-    def cache_folder(**options):
-        return LowercasingDataModule(str(table), "label", None, cache_dir=str(tmp_path), tokenizer_settings=SETTINGS,
-                                     **options)._cache_folder()
+    def folder(**options):
+        return cache_folder(LowercasingDataModule(str(table), "label", None, cache_dir=str(tmp_path),
+                                                  tokenizer_settings=SETTINGS, **options))
 
-    assert cache_folder(lowercase=True) != cache_folder(lowercase=False)
-    assert cache_folder(max_len=32) != cache_folder(max_len=64)
-    assert cache_folder(batch_size=8, num_workers=1) == cache_folder(batch_size=16, num_workers=0)
+    assert folder(lowercase=True) != folder(lowercase=False)
+    assert folder(max_len=32) != folder(max_len=64)
+    assert folder(batch_size=8, num_workers=1) == folder(batch_size=16, num_workers=0)
     assert set(NOT_IN_KEY) <= set(inspect.signature(NekaDataModule).parameters)  # the list names real arguments

@@ -3,7 +3,6 @@
 import logging
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from neka.data.batching import Collate, EncodedDataset, length_sorted_loader
 from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
-from neka.data.encoding_cache import Encoding, cache_key, encoding_settings, load_encoding, save_encoding
+from neka.data.encoding_cache import Encoding, cache_folder, load_encoding, save_encoding
 from neka.data.labels import (
     bin_labels,
     build_label_map,
@@ -25,7 +24,7 @@ from neka.data.labels import (
 )
 from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
 from neka.data.splits import check_split_sizes, sample_rows, split_holdout
-from neka.data.tables import check_table_file, read_table
+from neka.data.tables import read_table
 from neka.data.transform import EncodedRows, encode_table
 from neka.data.unknowns import check_unknown_share, log_encoded_samples
 from neka.errors import NekaError
@@ -46,8 +45,9 @@ class NekaDataModule(pl.LightningDataModule):
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
                  task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
                  tokenizer_settings: dict | None = None, pin_memory: bool = False):
-        """`tokenizer_settings` (the tokenizer config) goes into the encoding cache's key; without
-        it, or without `cache_dir`, nothing is cached."""
+        """Each argument is kept as the attribute of its name: the encoding cache's key reads them
+        (neka/data/encoding_cache.py). Without `tokenizer_settings` (the tokenizer config), or
+        without `cache_dir`, nothing is cached."""
         super().__init__()
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
@@ -96,15 +96,15 @@ class NekaDataModule(pl.LightningDataModule):
         if self.encoded:
             return
         started = time.perf_counter()
-        cache_folder = self._cache_folder()
-        cached = load_encoding(cache_folder) if cache_folder else None
+        folder = cache_folder(self)
+        cached = load_encoding(folder) if folder else None
         if cached:
             self.encoded, self.label_map, self.tokenizer = cached.encoded, cached.label_map, cached.tokenizer
             self.input_columns, self.task, self.split_positions = cached.input_columns, cached.task, cached.positions
         else:
             self._encode()
-            if cache_folder:
-                save_encoding(cache_folder, Encoding(self.encoded, self.label_map, self.input_columns, self.task,
+            if folder:
+                save_encoding(folder, Encoding(self.encoded, self.label_map, self.input_columns, self.task,
                                                      self.tokenizer, self.split_positions))
         self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode (or the cache)
         log.info("read and encoded the table in %.1f s", self.encoding_seconds)
@@ -153,15 +153,6 @@ class NekaDataModule(pl.LightningDataModule):
         self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
         for split in SPLITS:
             self.encoded[split] = encode_table(self.tokenizer, fields[split], labels[split], self.max_len, self.pair)
-
-    def _cache_folder(self) -> Path | None:
-        """Keyed by the table files' bytes and every setting that changes what setup produces."""
-        if not self.cache_dir or self.tokenizer_settings is None or self.label_map:
-            return None
-        files = self.table_files
-        for key, path in files.items():
-            check_table_file(path, key)  # a missing file is reported as the reader reports it
-        return Path(self.cache_dir) / cache_key(list(files.values()), {"files": list(files), **encoding_settings(self)})
 
     def _encode_labels(self, frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
         """Class ids through the label map (built here from all three splits unless a trained run

@@ -21,6 +21,7 @@ import numpy as np
 import pytorch_lightning as pl
 
 from neka.atomic import atomic_path
+from neka.data.tables import check_table_file
 from neka.data.transform import EncodedRows
 from neka.tokenization.interface import NekaTokenizer
 from neka.tokenization.loading import load_saved_tokenizer
@@ -58,6 +59,17 @@ def cache_key(files: list[str], settings: dict) -> str:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()[:32]
+
+
+def cache_folder(data: pl.LightningDataModule) -> Path | None:
+    """The DataModule's entry under its `cache_dir`, keyed by its table files' bytes and settings;
+    None when nothing is cached (no cache_dir, no tokenizer settings, or a trained run's label map)."""
+    if not data.cache_dir or data.tokenizer_settings is None or data.label_map:
+        return None
+    files = data.table_files
+    for key, path in files.items():
+        check_table_file(path, key)  # a missing file is reported as the reader reports it
+    return Path(data.cache_dir) / cache_key(list(files.values()), {"files": list(files), **encoding_settings(data)})
 
 
 def encoding_settings(data: pl.LightningDataModule) -> dict:
