@@ -56,11 +56,15 @@ def check_table_file(path: str | Path, key: str) -> Path:
         raise NekaError(f"{key}: no file {str(path)!r}; give the path of a CSV, TSV, JSONL, Parquet or XLSX table")
     if path.is_dir():
         raise NekaError(f"{key}: {str(path)!r} is a folder, not a table file")
+    check_extension(path, key, "read")
+    return path
+
+
+def check_extension(path: Path, key: str, action: str) -> None:
     suffix = path.suffix.lower()
     if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
         known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
-        raise NekaError(f"{key}: cannot read {path.name!r}: unknown extension {suffix!r}; use one of {known}")
-    return path
+        raise NekaError(f"{key}: cannot {action} {path.name!r}: unknown extension {suffix!r}; use one of {known}")
 
 
 def text_layout(path: Path, encoding: str = "utf-8", sep: str | None = None, has_header: bool = True) -> TextLayout:
@@ -126,10 +130,7 @@ def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> s
 def check_writable(path: str | Path, key: str) -> Path:
     """What can be told before writing: a known extension, an existing folder, not a folder itself."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
-        known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
-        raise NekaError(f"{key}: cannot write {path.name!r}: unknown extension {suffix!r}; use one of {known}")
+    check_extension(path, key, "write")
     if not path.parent.is_dir():
         raise NekaError(f"{key}: folder {str(path.parent)!r} does not exist")
     if path.is_dir():
