@@ -28,14 +28,9 @@ from neka.data.split_record import RecordedSplit, check_unchanged, describe_file
 from neka.data.tables import check_table_file, write_table
 from neka.data.transform import EncodedRows
 from neka.errors import NekaError
-from neka.inference.reports import (
-    classification_metrics,
-    confusion_figure,
-    per_class_report,
-    regression_metrics,
-    save_png_atomic,
-)
+from neka.inference.reports import confusion_figure, macro_f1, per_class_report, save_png_atomic
 from neka.inference.scoring import encode_frame, predict_outputs
+from neka.model.metrics import metrics_of_outputs
 from neka.runs.files import write_json_atomic
 from neka.runs.trained import TrainedRun, open_run
 
@@ -135,10 +130,9 @@ def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batc
     the confusion matrix."""
     outputs = predict_outputs(run, rows, batch_size, accelerator, show_progress=True)
     labels, names = rows.labels, run.label_names
-    if run.is_regression:
-        metrics = regression_metrics(outputs, labels, split)
-    else:
-        metrics = classification_metrics(outputs, labels, split)
+    metrics = metrics_of_outputs(outputs, labels, split, run.is_regression)
+    if not run.is_regression:
+        metrics[f"{split}_macro_f1"] = macro_f1(outputs, labels)
     out_dir.mkdir(parents=True, exist_ok=True)
     file = {"file": source["path"], "sha256": source["sha256"]} if source else {}
     write_json_atomic(out_dir / "metrics.json", {**metrics, f"{split}_rows": len(labels), **file,

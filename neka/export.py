@@ -55,18 +55,16 @@ def sequence_classifier(run: TrainedRun) -> PreTrainedModel:
 
 
 def export_run(run: TrainedRun, out: Path) -> None:
-    """Built in a temporary folder beside `out`, then swapped in, so `out` is never half written."""
+    """Built in a temporary folder beside `out`, then swapped in (neka/atomic.py), so `out` is
+    never half written, nor an earlier export half deleted."""
     model = sequence_classifier(run)
     if isinstance(run.tokenizer, HFTokenizer):  # pipeline() truncates to this with truncation=True
         run.tokenizer.backend.model_max_length = run.config.data.max_len
-    with atomic_path(out.with_name(out.name + ".new"), is_folder=True) as staging:
+    with atomic_path(out, is_folder=True, replace=True) as staging:
         model.save_pretrained(staging, safe_serialization=True)
         run.tokenizer.save(staging)
         write_json_atomic(staging / "labels.json", run.label_map)
         shutil.copyfile(run.run_dir / "inputs.json", staging / "inputs.json")
-    if out.exists():
-        shutil.rmtree(out) if out.is_dir() else out.unlink()
-    out.with_name(out.name + ".new").rename(out)
 
 
 def command() -> None:

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 from huggingface_hub import constants
 
-from neka.errors import NekaError
+from neka.errors import NekaError, one_line
 
 
 def load_pretrained(load: Callable[..., Any], name: str, key: str, **kwargs: Any) -> Any:
@@ -22,7 +22,7 @@ def load_pretrained(load: Callable[..., Any], name: str, key: str, **kwargs: Any
         try:
             return load(str(path), **kwargs)
         except (OSError, ValueError) as error:
-            raise NekaError(f"{key}={name!r}: cannot load from this folder: {_one_line(error)}") from None
+            raise NekaError(f"{key}={name!r}: cannot load from this folder: {one_line(error, 300)}") from None
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise NekaError(f"{key}={name!r}: no such folder; give an existing local folder or a hub name like org/model")
     try:
@@ -37,7 +37,7 @@ def load_pretrained(load: Callable[..., Any], name: str, key: str, **kwargs: Any
     try:
         return load(name, **kwargs)
     except OSError as error:
-        raise NekaError(f"{key}={name!r}: cannot load it from the hub: {_one_line(error)}") from None
+        raise NekaError(f"{key}={name!r}: cannot load it from the hub: {one_line(error, 300)}") from None
 
 
 def hub_reachable(timeout: float = 3.0) -> bool:
@@ -48,7 +48,3 @@ def hub_reachable(timeout: float = 3.0) -> bool:
             return True
     except OSError:
         return False
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())[:300]

@@ -19,7 +19,7 @@ from neka.data.split_record import save_split_record
 from neka.errors import NekaError
 from neka.model.classifier import NekaClassifier
 from neka.model.precision import choose_precision
-from neka.runs.callbacks import build_callbacks
+from neka.runs.callbacks import build_callbacks, default_monitor
 from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.runs.guard import refuse_relaunch_in_sweep
 from neka.runs.hparams import log_hparams
@@ -39,18 +39,19 @@ log = logging.getLogger(__name__)
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
 def main(cfg: DictConfig) -> float | None:
     with user_errors(), no_folder_for_user_errors(Path(cfg.paths.run_dir)):
-        metrics = run(cfg)
-        return metrics.get(cfg.monitor or default_monitor(is_regression="val/acc" not in metrics))  # a sweep's value
-
-
-def default_monitor(is_regression: bool) -> str:
-    """What checkpoints and sweeps compare unless `monitor` names another metric."""
-    return "val/mse" if is_regression else "val/acc"
+        metrics, monitor = fit_and_test(cfg)
+        return metrics.get(monitor)  # what a sweep compares
 
 
 def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, float]:
     """Fit, then validate and test the best checkpoint; returns metrics keyed `split/name`.
     `extra_callbacks` let the benchmark time the real training path."""
+    return fit_and_test(cfg, extra_callbacks)[0]
+
+
+def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> tuple[dict[str, float], str]:
+    """`run`, and the metric its checkpoints kept the best of: `monitor`, or by default the one for
+    the task the data has (data.task=auto decides it only when the table is read)."""
     started = time.perf_counter()
     run_dir = Path(cfg.paths.run_dir)
     seed_everything(cfg.seed, workers=True, verbose=False)
@@ -77,8 +78,8 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
         save_vocabulary(run_dir, data.tokenizer)
         save_split_record(run_dir, data.table_files, data.split_files, data.split_positions)
 
-    monitor = cfg.monitor or default_monitor(data.is_regression)
-    callbacks = [*build_callbacks(run_dir, monitor, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
+    monitor = cfg.monitor or default_monitor(data.task)
+    callbacks = [*build_callbacks(run_dir, monitor, data.task, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
                  InterruptNotice(run_dir, command_line_overrides()), *extra_callbacks]
     if cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar callback when it is off
         callbacks.append(epoch_progress_bar())
@@ -104,15 +105,14 @@ def run(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> dict[str, 
         link_latest(run_dir, Path(cfg.paths.latest))
     sizes = {split: len(rows) for split, rows in data.encoded.items()}
     parameter_count = sum(p.numel() for p in model.parameters())
-    outputs = "regression" if data.is_regression else f"{data.num_labels} classes"
     class_names = [] if data.is_regression else sorted(data.label_map, key=data.label_map.get)
     if trainer.is_global_zero:  # under DDP every rank gets here
-        summary = format_summary(metrics, run_dir, best, sizes, outputs, parameter_count, class_names,
+        summary = format_summary(metrics, run_dir, best, sizes, data.task, parameter_count, class_names,
                                  time.perf_counter() - started, [data.label_warning] if data.label_warning else [],
                                  data.origins)
         print(summary, flush=True)
         write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
-    return metrics
+    return metrics, monitor
 
 
 def command() -> None:

@@ -15,7 +15,7 @@ from transformers import AutoModelForSequenceClassification, pipeline
 from neka.cli.resolvers import packaged_data_path
 from neka.data.tables import read_table
 from neka.errors import NekaError
-from neka.inference.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
+from neka.inference.scoring import answer_rows, encode_frame, predict_outputs
 from neka.model.classifier import NekaClassifier, build_loss_weights
 from neka.model.metrics import SplitMetrics
 from neka.runs.trained import load_model, open_run
@@ -101,7 +101,7 @@ def test_predict_reads_stdin_and_answers_json_lines(tiny_run, tmp_path):
     blank = answers.pop(3)
     assert np.allclose([a["probabilities"]["1"] for a in answers], by_file["prob_1"], atol=1e-5)
     run = open_run(run_dir)
-    served = predict_outputs_without_trainer(run, encode_frame(run, pd.DataFrame({"document": [""]}), "request"), 64)
+    served = predict_outputs(run, encode_frame(run, pd.DataFrame({"document": [""]}), "request"), 64)
     assert blank == answer_rows(run, [[""]], served)[0]  # as the server answers ""
 
 

@@ -1,5 +1,6 @@
 """A second setup on the same table and settings reads the first one's encoding back."""
 
+import inspect
 from functools import partial
 
 import numpy as np
@@ -7,6 +8,7 @@ import pandas as pd
 
 from neka.cli.resolvers import packaged_data_path
 from neka.data.datamodule import NekaDataModule
+from neka.data.encoding_cache import NOT_IN_KEY, cache_folder
 from neka.tokenization.loading import load_tokenizer
 
 SETTINGS = {"kind": "wordpiece", "vocab_size": 2000}
@@ -40,3 +42,25 @@ def test_same_table_and_settings_reuse_the_encoding_and_vocabulary(tmp_path, cap
     setup_data(table, tmp_path / "cache")
     assert "reused" not in caplog.text
     assert len(list((tmp_path / "cache").iterdir())) == 3
+
+
+class LowercasingDataModule(NekaDataModule):
+    """A DataModule with an argument added later, as a subclass or an edit would add it."""
+
+    def __init__(self, *args, lowercase: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lowercase = lowercase
+
+
+def test_every_constructor_argument_is_in_the_key_unless_listed_as_not_changing_the_encoding(tmp_path):
+    table = tmp_path / "reviews.csv"
+    pd.DataFrame({"document": ["좋다", "별로"], "label": [1, 0]}).to_csv(table, index=False)
+
+    def folder(**options):
+        return cache_folder(LowercasingDataModule(str(table), "label", None, cache_dir=str(tmp_path),
+                                                  tokenizer_settings=SETTINGS, **options))
+
+    assert folder(lowercase=True) != folder(lowercase=False)
+    assert folder(max_len=32) != folder(max_len=64)
+    assert folder(batch_size=8, num_workers=1) == folder(batch_size=16, num_workers=0)
+    assert set(NOT_IN_KEY) <= set(inspect.signature(NekaDataModule).parameters)  # the list names real arguments

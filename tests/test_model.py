@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from sklearn.metrics import r2_score
 
 from neka.errors import NekaError
 from neka.model.classifier import NekaClassifier, build_encoder, build_optimizer, make_attention_mask
-from neka.model.metrics import SplitMetrics
+from neka.model.metrics import SplitMetrics, metrics_of_outputs
 
 from conftest import OPTIMIZER, SCHEDULER, TINY
 
@@ -140,3 +141,19 @@ def test_cudnn_attention_must_be_a_boolean():
     with pytest.raises(NekaError, match="model.cudnn_attention: must be true or false, got 'auto'"):
         NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
                        encoder=TINY, cudnn_attention="auto")
+
+
+def test_evaluation_metrics_from_probabilities_are_the_training_metrics_from_logits():
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0], [0.0, 0.5, 3.0], [1.0, 0.0, 0.0]])
+    labels = torch.tensor([0, 2, 2, 1])
+    training = SplitMetrics(num_labels=3)
+    training.update(logits, labels)
+    evaluated = metrics_of_outputs(logits.softmax(-1).numpy(), labels.numpy(), "test", is_regression=False)
+    assert evaluated == pytest.approx({f"test_{name}": metric.compute().item()
+                                       for name, metric in (("acc", training.acc), ("ce", training.ce),
+                                                            ("mse", training.mse))}, rel=1e-6)
+    underflow = torch.tensor([[300.0, 0.0]]).softmax(-1).numpy()  # the label's probability is 0.0 in float32
+    assert np.isfinite(metrics_of_outputs(underflow, np.array([1]), "test", is_regression=False)["test_ce"])
+    values, targets = np.array([[1.0], [2.5], [2.0]], dtype=np.float32), np.array([1.5, 2.5, 3.0], dtype=np.float32)
+    assert metrics_of_outputs(values, targets, "val", is_regression=True) == pytest.approx(
+        {"val_mse": 1.25 / 3, "val_mae": 0.5, "val_r2": r2_score(targets, values[:, 0])}, rel=1e-4)

@@ -10,7 +10,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from neka.cli.configs import config_dir
-from neka.inference.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
+from neka.inference.scoring import answer_rows, encode_frame, predict_outputs
 from neka.predict import main
 from neka.runs.trained import open_run
 
@@ -40,7 +40,7 @@ def served_probability(run_dir: Path, text: str) -> float:
     run = open_run(run_dir)
     rows = [[text]]
     encoded = encode_frame(run, pd.DataFrame(rows, columns=run.input_columns), "request")
-    return answer_rows(run, rows, predict_outputs_without_trainer(run, encoded, 64))[0]["probabilities"]["1"]
+    return answer_rows(run, rows, predict_outputs(run, encoded, 64))[0]["probabilities"]["1"]
 
 
 @pytest.mark.parametrize("name, content", [

@@ -1,6 +1,7 @@
 """Sweeps through Hydra's own machinery: a grid, a joblib grid, an Optuna search that continues
 from its sqlite storage, and the summary and TensorBoard HPARAMS data they leave."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from neka.cli.configs import compose_config, config_dir
 from neka.errors import NekaError
 from neka.runs.hparams import log_hparams
 from neka.runs.plugins import PLUGINS, is_installed, require_plugins
-from neka.runs.sweeps import rank_jobs
+from neka.runs.sweeps import collect_jobs, rank_jobs
 
 from conftest import assert_user_error, run_neka
 
@@ -160,12 +161,14 @@ def test_ddp_in_a_sweep_is_one_line_exit_2(tmp_path):
 
 
 def test_jobs_rank_by_the_monitored_metric_with_failed_jobs_last():
-    jobs = pd.DataFrame({"overrides": ["a", "b", "c"], "val_mse": [0.5, None, 0.2], "test_mse": [0.6, None, 0.3],
+    jobs = pd.DataFrame({"overrides": ["a", "b", "c"], "task": ["regression", None, "regression"],
+                         "val_mse": [0.5, None, 0.2], "test_mse": [0.6, None, 0.3],
                          "val_r2": [0.1, None, 0.4], "folder": ["0", "1", "2"]})
     assert list(rank_jobs(jobs, None)["overrides"]) == ["c", "a", "b"]  # regression: lowest val MSE first
     ranked = rank_jobs(jobs, "val/r2")
     assert list(ranked["overrides"]) == ["c", "a", "b"] and list(ranked.columns) == ["overrides", "val_r2", "folder"]
-    accuracy = pd.DataFrame({"overrides": ["a", "b"], "val_acc": [0.7, 0.9], "test_acc": [0.6, 0.8],
+    accuracy = pd.DataFrame({"overrides": ["a", "b"], "task": "classification", "val_acc": [0.7, 0.9],
+                             "test_acc": [0.6, 0.8],
                              "folder": ["0", "1"]})
     assert list(rank_jobs(accuracy, None)["overrides"]) == ["b", "a"]
 
@@ -215,3 +218,15 @@ def test_best_metrics_are_on_disk_when_log_hparams_returns(tmp_path):
     accumulator.Reload()
     assert [event.value for event in accumulator.Scalars("best/val_acc")] == [0.75]
     assert OmegaConf.load(tmp_path / "tb" / "hparams.yaml")["optimizer.lr"] == cfg.optimizer.lr
+
+
+def test_a_sweep_ranks_by_the_task_its_jobs_recorded(tmp_path):
+    for job, (task, metrics) in enumerate([("regression", {"val_mse": 0.5, "val_acc": 0.9}),
+                                           ("regression", {"val_mse": 0.2, "val_acc": 0.1}), (None, {})]):
+        (tmp_path / str(job) / ".hydra").mkdir(parents=True)
+        (tmp_path / str(job) / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump([f"seed={job}"]))
+        if task:  # job 2 failed before it wrote anything
+            (tmp_path / str(job) / "inputs.json").write_text(json.dumps({"task": task}))
+            (tmp_path / str(job) / "metrics.json").write_text(json.dumps(metrics))
+    assert collect_jobs(tmp_path)["task"].tolist()[:2] == ["regression", "regression"]
+    assert list(rank_jobs(collect_jobs(tmp_path), None)["overrides"]) == ["seed=1", "seed=0", "seed=2"]

@@ -11,7 +11,6 @@ spread in the per-repeat ratios instead of as a bias against one peer.
 
 import argparse
 import json
-import multiprocessing
 import shutil
 import statistics
 import sys
@@ -24,6 +23,7 @@ import torch
 from transformers import AutoConfig, BertConfig, BertModel
 
 from neka.bench.peers import LEVER_DEVICE, NEKA_LEVERS, PEERS, SEED_RECIPE, measure_peer, synchronize
+from neka.bench.processes import in_fresh_process
 from neka.cli.entry import user_errors
 from neka.cli.resolvers import installed_package_path, packaged_data_path
 from neka.errors import NekaError
@@ -111,18 +111,6 @@ def peer_order(peers: list[str], repeat: int) -> list[str]:
     """Repeat k starts with the k-th peer: each runs after a different one in each repeat."""
     shift = repeat % len(peers)
     return peers[shift:] + peers[:shift]
-
-
-def run_peer(name: str, workdir: Path, epochs: int, seed: int, threads: int) -> dict:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=measure_peer, args=(name, str(workdir), epochs, seed, threads, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    if "error" in result:
-        raise RuntimeError(f"peer {name} failed:\n{result['error']}")
-    return result
 
 
 def summarise(results: dict[str, list[dict]], parameters: int, layers: int, hidden: int,
@@ -226,7 +214,8 @@ def main() -> None:
         results = {name: [] for name in args.peers}
         for repeat in range(args.repeats):  # a seed per repeat (order, dropout): accuracy's noise shows too
             for name in peer_order(args.peers, repeat):  # one after another: parallel peers would share 2 cores
-                result = run_peer(name, workdir, args.epochs, args.seed + repeat, args.threads)
+                result = in_fresh_process(f"peer {name}", measure_peer, name, str(workdir), args.epochs,
+                                          args.seed + repeat, args.threads)
                 results[name].append(result)
                 print(f"neka.bench: {name}, repeat {repeat + 1} of {args.repeats}: "
                       f"train {result['train_seconds']:.1f} s, test acc {result['test_acc']:.4f}, "

@@ -10,7 +10,6 @@ progress bar, and reports its wall time and peak memory.
 
 import argparse
 import json
-import multiprocessing
 import resource
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from neka.bench.processes import in_fresh_process
 from neka.cli.resolvers import packaged_data_path
 
 
@@ -61,18 +61,6 @@ def setup_once(path: str, queue) -> None:
         raise
 
 
-def measure_setup(path: Path) -> dict:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=setup_once, args=(str(path), queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    if "error" in result:
-        raise RuntimeError(f"neka's path to its first training step failed on {path}: {result['error']}")
-    return result
-
-
 def train_one_epoch(path: Path, workdir: Path) -> dict:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "neka.train", f"data.path={path}", "data.test_path=null",
@@ -93,7 +81,7 @@ def main() -> None:
         for rows in args.rows:
             path = workdir / f"reviews-{rows}.tsv"
             make_table(rows, path)
-            result = measure_setup(path)
+            result = in_fresh_process(f"neka's path to its first training step on {path}", setup_once, str(path))
             print(f"{rows:>8} {result['encode_s']:>9.1f} {result['first_step_s']:>12.1f} {result['tokens']:>10} "
                   f"{result['peak_rss_mb']:>8.0f}", flush=True)
         if args.train:

@@ -12,7 +12,7 @@ from omegaconf.errors import InterpolationResolutionError, InterpolationToMissin
 
 from neka.cli.config_errors import describe
 from neka.cli.overrides import quote_arguments
-from neka.errors import NekaError
+from neka.errors import NekaError, one_line
 
 MISSING_VALUE = (MissingMandatoryValue, InterpolationToMissingValueError)  # a ??? in the config, not set
 HYDRA_CONFIG_ERRORS = (ConfigCompositionException, OverrideParseException, *MISSING_VALUE)
@@ -63,6 +63,5 @@ def _choices() -> dict[str, str]:
 
 
 def _report(error: NekaError) -> None:
-    message = " ".join(str(error).split())  # one line, whatever the message holds
-    print(f"neka: error: {message}", file=sys.stderr, flush=True)
+    print(f"neka: error: {one_line(error)}", file=sys.stderr, flush=True)
     sys.exit(2)

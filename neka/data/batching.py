@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset
 
 from neka.data.transform import EncodedRows, pack_rows
 
@@ -67,3 +67,13 @@ class Collate:
             "token_type_ids": torch.from_numpy(second_segment.astype(np.int64)),  # padding: segment 0, as gluonnlp
             "labels": torch.from_numpy(rows.labels[indices]),  # int64 classes or float32 targets
         }
+
+
+def length_sorted_loader(rows: EncodedRows, batch_size: int, by_length: bool = True, rank: int = 0,
+                         world_size: int = 1, **loader_settings) -> tuple[DataLoader, np.ndarray]:
+    """Evaluation and scoring batches: in length order, less padding and the same outputs (the
+    attention mask hides padding, and metrics do not depend on row order). Also returns the
+    rows' order, which puts outputs back in input order. Under DDP each rank takes every
+    world_size-th row, none twice."""
+    order = (np.argsort(rows.valid_lengths, kind="stable") if by_length else np.arange(len(rows)))[rank::world_size]
+    return DataLoader(EncodedDataset(rows), batch_size=batch_size, sampler=order.tolist(), **loader_settings), order

@@ -68,7 +68,8 @@ def handle_missing(frame: pd.DataFrame, file_name: str, columns: list[str], drop
 
 
 def cells_as_text(column: pd.Series) -> list[str]:
-    """Whole-number floats print without '.0' so a grade of 87 reads "87" as in the seed's table."""
+    """Whole-number floats print without '.0', so a grade of 87 reads "87" as in the seed's table:
+    pandas reads a column of whole numbers as floats when a cell is empty. Labels too (labels.py)."""
     if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
         column = column.astype("Int64")
     return column.astype(str).str.strip().tolist()

@@ -3,16 +3,15 @@
 import logging
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
-from neka.data.batching import Collate, EncodedDataset
+from neka.data.batching import Collate, EncodedDataset, length_sorted_loader
 from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
-from neka.data.encoding_cache import Encoding, cache_key, load_encoding, save_encoding
+from neka.data.encoding_cache import Encoding, cache_folder, load_encoding, save_encoding
 from neka.data.labels import (
     bin_labels,
     build_label_map,
@@ -25,7 +24,7 @@ from neka.data.labels import (
 )
 from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
 from neka.data.splits import check_split_sizes, sample_rows, split_holdout
-from neka.data.tables import check_table_file, read_table
+from neka.data.tables import read_table
 from neka.data.transform import EncodedRows, encode_table
 from neka.data.unknowns import check_unknown_share, log_encoded_samples
 from neka.errors import NekaError
@@ -46,8 +45,9 @@ class NekaDataModule(pl.LightningDataModule):
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
                  task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
                  tokenizer_settings: dict | None = None, pin_memory: bool = False):
-        """`tokenizer_settings` (the tokenizer config) goes into the encoding cache's key; without
-        it, or without `cache_dir`, nothing is cached."""
+        """Each argument is kept as the attribute of its name: the encoding cache's key reads them
+        (neka/data/encoding_cache.py). Without `tokenizer_settings` (the tokenizer config), or
+        without `cache_dir`, nothing is cached."""
         super().__init__()
         if not path:
             raise NekaError("data.path: no table given; name your file, e.g. data=table data.path=grades.csv "
@@ -99,15 +99,15 @@ class NekaDataModule(pl.LightningDataModule):
         if self.encoded:
             return
         started = time.perf_counter()
-        cache_folder = self._cache_folder()
-        cached = load_encoding(cache_folder) if cache_folder else None
+        folder = cache_folder(self)
+        cached = load_encoding(folder) if folder else None
         if cached:
             self.encoded, self.label_map, self.tokenizer = cached.encoded, cached.label_map, cached.tokenizer
             self.input_columns, self.task, self.split_positions = cached.input_columns, cached.task, cached.positions
         else:
             self._encode()
-            if cache_folder:
-                save_encoding(cache_folder, Encoding(self.encoded, self.label_map, self.input_columns, self.task,
+            if folder:
+                save_encoding(folder, Encoding(self.encoded, self.label_map, self.input_columns, self.task,
                                                      self.tokenizer, self.split_positions))
         self.encoding_seconds = time.perf_counter() - started  # read, split, tokenizer, encode (or the cache)
         log.info("read and encoded the table in %.1f s", self.encoding_seconds)
@@ -156,21 +156,6 @@ class NekaDataModule(pl.LightningDataModule):
         self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
         for split in SPLITS:
             self.encoded[split] = encode_table(self.tokenizer, fields[split], labels[split], self.max_len, self.pair)
-
-    def _cache_folder(self) -> Path | None:
-        """Keyed by the table files' bytes and every setting that changes what setup produces."""
-        if not self.cache_dir or self.tokenizer_settings is None or self.label_map:
-            return None
-        files = self.table_files
-        for key, path in files.items():
-            check_table_file(path, key)  # a missing file is reported as the reader reports it
-        settings = {"files": list(files), "label_column": self.label_column, "text_columns": self.text_columns,
-                    "drop_columns": self.drop_columns, "pair": self.pair, "val_size": self.val_size,
-                    "test_size": self.test_size, "max_rows": self.max_rows, "seed": self.seed,
-                    "encoding": self.encoding, "sep": self.sep, "has_header": self.has_header,
-                    "drop_missing": self.drop_missing, "max_len": self.max_len, "label_bins": self.label_bins,
-                    "task": self.task, "tokenizer": self.tokenizer_settings}
-        return Path(self.cache_dir) / cache_key(list(files.values()), settings)
 
     def _encode_labels(self, frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
         """Class ids through the label map (built here from all three splits unless a trained run
@@ -249,13 +234,10 @@ class NekaDataModule(pl.LightningDataModule):
         self._train_loader_state = state_dict.get("train_loader")
 
     def _evaluation_loader(self, split: str) -> DataLoader:
-        """Sorted by length: metrics do not depend on row order, padding does. Under DDP each rank
-        takes every world_size-th row, none twice, and torchmetrics reduce the metrics across ranks."""
-        rows = self.encoded[split]
-        order = np.argsort(rows.valid_lengths, kind="stable") if self.group_by_length else np.arange(len(rows))
+        """Under DDP torchmetrics reduce the metrics of each rank's share of the rows."""
         rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
-        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, sampler=order[rank::world_size].tolist(),
-                          **self._loader_settings())
+        return length_sorted_loader(self.encoded[split], self.batch_size, self.group_by_length, rank, world_size,
+                                    **self._loader_settings())[0]
 
     def val_dataloader(self) -> DataLoader:
         return self._evaluation_loader("val")

@@ -11,14 +11,17 @@ meets a stale entry.
 """
 
 import hashlib
+import inspect
 import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytorch_lightning as pl
 
 from neka.atomic import atomic_path
+from neka.data.tables import check_table_file
 from neka.data.transform import EncodedRows
 from neka.tokenization.interface import NekaTokenizer
 from neka.tokenization.loading import load_saved_tokenizer
@@ -27,6 +30,16 @@ log = logging.getLogger(__name__)
 
 FORMAT = 2  # raise when what is stored changes (2: the split rows' positions)
 ARRAYS = ("token_ids", "offsets", "first_segment_lengths", "labels")
+
+# The DataModule's arguments that cannot change the encoding; every other one is in the key.
+NOT_IN_KEY = (
+    "path", "val_path", "test_path",  # the files' bytes are hashed instead, and which of them are given
+    "tokenizer_factory",  # a function: tokenizer_settings, in the key, say what it builds
+    "label_map",  # a trained run's map: nothing is cached then
+    "batch_size", "num_workers", "pin_memory", "group_by_length", "pad_to_max_len",  # batching only
+    "max_unk_share",  # a check on the encoded rows, made after a cached encoding is read too
+    "cache_dir",  # where entries are, not what they hold
+)
 
 
 @dataclass
@@ -46,6 +59,30 @@ def cache_key(files: list[str], settings: dict) -> str:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
     return digest.hexdigest()[:32]
+
+
+def cache_folder(data: pl.LightningDataModule) -> Path | None:
+    """The DataModule's entry under its `cache_dir`, keyed by its table files' bytes and settings;
+    None when nothing is cached (no cache_dir, no tokenizer settings, or a trained run's label map)."""
+    if not data.cache_dir or data.tokenizer_settings is None or data.label_map:
+        return None
+    files = data.table_files
+    for key, path in files.items():
+        check_table_file(path, key)  # a missing file is reported as the reader reports it
+    return Path(data.cache_dir) / cache_key(list(files.values()), {"files": list(files), **encoding_settings(data)})
+
+
+def encoding_settings(data: pl.LightningDataModule) -> dict:
+    """Every argument of the DataModule's constructors (its class's and its parents') but
+    NOT_IN_KEY, as the attribute of the same name: an argument added later joins the key unless
+    it is listed there, so it never meets an entry encoded without it."""
+    names: list[str] = []
+    for cls in type(data).__mro__[:type(data).__mro__.index(pl.LightningDataModule)]:
+        names += [name for name, parameter in inspect.signature(cls.__init__).parameters.items()
+                  if name != "self" and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)]
+    settings = {name: getattr(data, name) for name in dict.fromkeys(names) if name not in NOT_IN_KEY}
+    settings["tokenizer"] = settings.pop("tokenizer_settings")  # the name earlier keys hashed: their entries stay valid
+    return settings
 
 
 def load_encoding(folder: Path) -> Encoding | None:

@@ -5,16 +5,16 @@ import logging
 import numpy as np
 import pandas as pd
 
+from neka.data.columns import cells_as_text
 from neka.errors import NekaError
 
 log = logging.getLogger(__name__)
 
 
 def label_names(labels: pd.Series) -> pd.Series:
-    """Labels are compared as strings, so 1 and "1" from two files are the same class."""
-    if pd.api.types.is_float_dtype(labels) and (labels.dropna() % 1 == 0).all():
-        labels = labels.astype("Int64")
-    return labels.astype(str).str.strip()
+    """Labels are compared as strings, so 1 and "1" from two files are the same class (and 1.0,
+    from a column pandas read as floats, too). The index is kept: splits stratify by it."""
+    return pd.Series(cells_as_text(labels), index=labels.index, name=labels.name)
 
 
 def build_label_map(train: pd.Series, others: list[pd.Series], file_name: str) -> dict[str, int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from neka.atomic import atomic_path
-from neka.errors import NekaError
+from neka.errors import NekaError, one_line
 
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".txt": "\t"}
 OTHER_FORMATS = (".jsonl", ".json", ".parquet", ".xlsx")
@@ -37,13 +37,12 @@ def read_table(path: str | Path, key: str, encoding: str = "utf-8", has_header: 
     except pd.errors.EmptyDataError:
         raise NekaError(f"{key}: {path.name} is empty; it needs a header row and labelled rows") from None
     except pd.errors.ParserError as error:
-        detail = " ".join(str(error).split())
-        raise NekaError(f"{key}: {path.name} is not a well-formed {suffix[1:].upper()} table: {detail}") from None
+        raise NekaError(f"{key}: {path.name} is not a well-formed {suffix[1:].upper()} table: "
+                        f"{one_line(error)}") from None
     except (zipfile.BadZipFile, ValueError) as error:
         if suffix in SEPARATORS:
             raise  # pandas' CSV errors are ParserError above; anything else here is a bug
-        detail = " ".join(str(error).split())
-        raise NekaError(f"{key}: {path.name} is not a readable {suffix[1:]} file ({detail})") from None
+        raise NekaError(f"{key}: {path.name} is not a readable {suffix[1:]} file ({one_line(error)})") from None
     if len(frame) == 0:
         raise NekaError(f"{key}: {path.name} has a header but no rows")
     frame.columns = [str(column) for column in frame.columns]
@@ -57,11 +56,15 @@ def check_table_file(path: str | Path, key: str) -> Path:
         raise NekaError(f"{key}: no file {str(path)!r}; give the path of a CSV, TSV, JSONL, Parquet or XLSX table")
     if path.is_dir():
         raise NekaError(f"{key}: {str(path)!r} is a folder, not a table file")
+    check_extension(path, key, "read")
+    return path
+
+
+def check_extension(path: Path, key: str, action: str) -> None:
     suffix = path.suffix.lower()
     if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
         known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
-        raise NekaError(f"{key}: cannot read {path.name!r}: unknown extension {suffix!r}; use one of {known}")
-    return path
+        raise NekaError(f"{key}: cannot {action} {path.name!r}: unknown extension {suffix!r}; use one of {known}")
 
 
 def text_layout(path: Path, encoding: str = "utf-8", sep: str | None = None, has_header: bool = True) -> TextLayout:
@@ -127,10 +130,7 @@ def _encoding_message(path: Path, encoding: str, error: UnicodeDecodeError) -> s
 def check_writable(path: str | Path, key: str) -> Path:
     """What can be told before writing: a known extension, an existing folder, not a folder itself."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in SEPARATORS and suffix not in OTHER_FORMATS:
-        known = ", ".join([*SEPARATORS, *OTHER_FORMATS])
-        raise NekaError(f"{key}: cannot write {path.name!r}: unknown extension {suffix!r}; use one of {known}")
+    check_extension(path, key, "write")
     if not path.parent.is_dir():
         raise NekaError(f"{key}: folder {str(path.parent)!r} does not exist")
     if path.is_dir():

@@ -1,4 +1,4 @@
-"""What an evaluation shows: metrics from torchmetrics, a per-class report and a confusion matrix."""
+"""What an evaluation shows beyond training's metrics: macro-F1, a per-class report and a confusion matrix."""
 
 import matplotlib
 
@@ -10,7 +10,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from torchmetrics.classification import (  # noqa: E402
     MulticlassConfusionMatrix,
@@ -18,7 +17,6 @@ from torchmetrics.classification import (  # noqa: E402
     MulticlassPrecision,
     MulticlassRecall,
 )
-from torchmetrics.functional import mean_absolute_error, mean_squared_error, r2_score  # noqa: E402
 
 from neka.atomic import atomic_path  # noqa: E402
 
@@ -28,24 +26,10 @@ def save_png_atomic(figure: Figure, path: Path, dpi: int = 120) -> None:
         figure.savefig(temporary, dpi=dpi, format="png")
 
 
-def classification_metrics(probabilities: np.ndarray, labels: np.ndarray, split: str) -> dict[str, float]:
-    """Keys `split_acc`, `split_ce`, `split_mse`, `split_macro_f1` as in metrics.json."""
-    probs, target = torch.tensor(probabilities).float(), torch.tensor(labels).long()
-    classes = probs.shape[1]
-    one_hot = F.one_hot(target, classes).float()
-    return {
-        f"{split}_acc": float((probs.argmax(dim=1) == target).float().mean()),
-        f"{split}_ce": float(F.nll_loss(probs.clamp_min(1e-12).log(), target)),
-        f"{split}_mse": float(F.mse_loss(probs, one_hot)),
-        f"{split}_macro_f1": float(MulticlassF1Score(classes, average="macro")(probs, target)),
-    }
-
-
-def regression_metrics(values: np.ndarray, targets: np.ndarray, split: str) -> dict[str, float]:
-    predictions, target = torch.tensor(values[:, 0]).float(), torch.tensor(targets).float()
-    return {f"{split}_mse": float(mean_squared_error(predictions, target)),
-            f"{split}_mae": float(mean_absolute_error(predictions, target)),
-            f"{split}_r2": float(r2_score(predictions, target))}
+def macro_f1(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Evaluation's one metric beyond training's (neka/model/metrics.py): rare classes count as much as common ones."""
+    return float(MulticlassF1Score(probabilities.shape[1], average="macro")(torch.tensor(probabilities).float(),
+                                                                          torch.tensor(labels).long()))
 
 
 def per_class_report(probabilities: np.ndarray, labels: np.ndarray, names: list[str]) -> pd.DataFrame:

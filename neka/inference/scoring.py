@@ -1,20 +1,14 @@
-"""Scoring rows with a trained run: encode them as training did, then class probabilities.
+"""Scoring rows with a trained run, for evaluate, predict and serve: encode them as training
+did, then class probabilities (or values), put back in input order."""
 
-Rows are batched in length order (less padding, same logits: the attention mask hides
-padding) and the probabilities are put back in input order.
-"""
-
-import importlib.util
+import sys
 
 import numpy as np
 import pandas as pd
 import torch
-from pytorch_lightning import Trainer
-from pytorch_lightning.callbacks import Callback, RichProgressBar
-from torch.utils.data import DataLoader
+from tqdm import tqdm
 
-from neka.cli.quiet import device_info_hidden
-from neka.data.batching import Collate, EncodedDataset
+from neka.data.batching import Collate, length_sorted_loader
 from neka.data.columns import cells_as_text
 from neka.data.transform import EncodedRows, encode_table
 from neka.errors import NekaError
@@ -42,51 +36,39 @@ def cell_texts(column: pd.Series) -> list[str]:
     return ["" if is_missing else text for text, is_missing in zip(cells_as_text(column), column.isna())]
 
 
-def length_sorted_batches(run: TrainedRun, rows: EncodedRows, batch_size: int) -> tuple[DataLoader, np.ndarray]:
-    """Batches in length order, and the order that puts their outputs back in input order."""
-    order = np.argsort(rows.valid_lengths, kind="stable")
-    loader = DataLoader(EncodedDataset(rows), batch_size=batch_size, sampler=order.tolist(),
-                        collate_fn=Collate(run.tokenizer.pad_id))
-    return loader, order
-
-
-def in_input_order(batches: list[torch.Tensor], order: np.ndarray, num_outputs: int) -> np.ndarray:
-    outputs = torch.cat(batches).numpy() if batches else np.zeros((0, num_outputs), dtype=np.float32)
-    in_order = np.empty_like(outputs)
-    in_order[order] = outputs
-    return in_order
-
-
-def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, accelerator: str = "auto",
-                          show_progress: bool = False) -> np.ndarray:
-    """(rows, classes) probabilities, or (rows, 1) values for regression, in the order of `rows`."""
-    loader, order = length_sorted_batches(run, rows, batch_size)
-    with device_info_hidden():
-        trainer = Trainer(accelerator=accelerator, devices=1, logger=False, enable_checkpointing=False,
-                          enable_model_summary=False, enable_progress_bar=show_progress,
-                          callbacks=progress_bar_on_stderr() if show_progress else None)
-        batches = trainer.predict(run.model, dataloaders=loader)
-    return in_input_order(batches, order, len(run.label_map))
-
-
-def progress_bar_on_stderr() -> list[Callback]:
-    """Lightning draws its bars on stdout, which predict keeps for answers (input=-) and a user's
-    pipes. Rich's bar takes a console on stderr; without rich (today it comes with transformers,
-    through typer), Lightning's TQDM bar stays on stdout."""
-    return [RichProgressBar(console_kwargs={"stderr": True})] if importlib.util.find_spec("rich") else []
+def inference_device(accelerator: str) -> torch.device:
+    """The device `Trainer(accelerator=..., devices=1)` would take: with auto, Apple's GPU, else
+    a CUDA GPU (Lightning's order), else the CPU; a device asked for by name must be visible."""
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    chosen = {"auto": "mps" if available["mps"] else "cuda" if available["cuda"] else "cpu",
+              "gpu": "mps" if available["mps"] else "cuda"}.get(accelerator, accelerator)
+    if chosen not in available:
+        raise NekaError(f"accelerator: unknown device {accelerator!r}; use auto, cpu, gpu, cuda or mps")
+    if not available[chosen]:
+        raise NekaError(f"accelerator={accelerator}: no {chosen} device is visible here; use accelerator=cpu or auto")
+    return torch.device(chosen)
 
 
 @torch.inference_mode()
-def predict_outputs_without_trainer(run: TrainedRun, rows: EncodedRows, batch_size: int) -> np.ndarray:
-    """What `predict_outputs` returns, from the same batches and the same `predict_step`, on the
-    model's own device. For a server: a Trainer costs about 6 ms per call on 2 CPU cores (5x a
-    one-row forward pass of the tiny model), and it attaches itself to the model, so two
-    requests could not share one."""
-    loader, order = length_sorted_batches(run, rows, batch_size)
-    device = run.model.device
-    batches = [run.model.predict_step({name: tensor.to(device) for name, tensor in batch.items()}, index).cpu()
-               for index, batch in enumerate(loader)]
-    return in_input_order(batches, order, len(run.label_map))
+def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, accelerator: str = "auto",
+                    show_progress: bool = False) -> np.ndarray:
+    """(rows, classes) probabilities, or (rows, 1) values for regression, in the order of `rows`:
+    `predict_step` over length-sorted batches, in a plain loop, for evaluate, predict and serve
+    alike. Not `Trainer.predict`: a Trainer costs about 6 ms per call on 2 CPU cores (5x a
+    one-row forward pass of the tiny model), too much per server request, and it attaches itself
+    to the model, so two requests could not share one; it would add nothing here that a loop
+    lacks (evaluation runs in float32 either way: predict_step sees to it). The bar is on stderr:
+    stdout is predict's answers (input=-) and a user's pipes."""
+    loader, order = length_sorted_loader(rows, batch_size, collate_fn=Collate(run.tokenizer.pad_id))
+    device = inference_device(accelerator)
+    model = run.model.to(device).eval()
+    batches = [model.predict_step({name: tensor.to(device) for name, tensor in batch.items()}, index).cpu()
+               for index, batch in enumerate(tqdm(loader, desc="scoring", unit="batch", disable=not show_progress,
+                                                  file=sys.stderr, leave=False))]
+    outputs = torch.cat(batches).numpy() if batches else np.zeros((0, len(run.label_map)), dtype=np.float32)
+    in_order = np.empty_like(outputs)
+    in_order[order] = outputs
+    return in_order
 
 
 def answer_rows(run: TrainedRun, rows: list[list[str]], outputs: np.ndarray) -> list[dict]:

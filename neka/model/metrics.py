@@ -1,6 +1,8 @@
 """The metrics of one split, accumulated by torchmetrics across batches: accuracy,
-cross-entropy and MSE for classes; MSE, MAE and R² for regression."""
+cross-entropy and MSE for classes; MSE, MAE and R² for regression. Training logs them and
+evaluate computes them with the same classes, so its numbers are metrics.json's."""
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -58,3 +60,17 @@ class RegressionMetrics(nn.Module):
 
     def named(self, split: str) -> dict[str, Metric]:
         return {f"{split}/mse": self.mse, f"{split}/mae": self.mae, f"{split}/r2": self.r2}
+
+
+def metrics_of_outputs(outputs: np.ndarray, targets: np.ndarray, split: str, is_regression: bool) -> dict[str, float]:
+    """Keys `split_name` as in metrics.json, from what `predict_step` returns: class probabilities,
+    which enter as their logarithms (logits whose softmax they are), or values. A probability that
+    float32 rounded to 0 counts as the smallest normal float, so the cross-entropy stays finite."""
+    outputs = torch.from_numpy(outputs).float()
+    if is_regression:
+        metrics = RegressionMetrics()
+        metrics.update(outputs, torch.from_numpy(targets).float())
+    else:
+        metrics = SplitMetrics(outputs.shape[1])
+        metrics.update(outputs.clamp_min(torch.finfo(torch.float32).tiny).log(), torch.from_numpy(targets).long())
+    return {name.replace("/", "_"): float(metric.compute()) for name, metric in metrics.named(split).items()}

@@ -12,7 +12,13 @@ from neka.runs.resume import RandomState
 LOWER_IS_BETTER = ("ce", "mse", "mae", "loss")
 
 
-def build_callbacks(run_dir: Path, monitor: str, checkpoint: dict, log_learning_rate: bool = True) -> list[Callback]:
+def default_monitor(task: str) -> str:
+    """What checkpoints and sweeps compare unless `monitor` names another metric."""
+    return "val/mse" if task == "regression" else "val/acc"
+
+
+def build_callbacks(run_dir: Path, monitor: str, task: str, checkpoint: dict,
+                    log_learning_rate: bool = True) -> list[Callback]:
     """Checkpoints keep the best `monitor` value (the highest accuracy or R², the lowest loss)
     after each validation. Step checkpoints are a second ModelCheckpoint: Lightning lets one
     callback save by epoch or by step, not both, and the best must be judged per epoch."""
@@ -35,5 +41,5 @@ def build_callbacks(run_dir: Path, monitor: str, checkpoint: dict, log_learning_
     callbacks.append(RandomState())
     if log_learning_rate:
         callbacks.append(LearningRateMonitor(logging_interval="step"))
-    callbacks.append(EpochHistory(run_dir))
+    callbacks.append(EpochHistory(run_dir, task))
     return callbacks

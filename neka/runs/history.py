@@ -19,8 +19,9 @@ class EpochHistory(Callback):
     """Reads an epoch's metrics when the next epoch starts (or fit ends): only then has
     Lightning aggregated the training epoch's values."""
 
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, task: str):
         self.run_dir = run_dir
+        self.is_regression = task == "regression"
         self.rows: list[dict[str, float]] = []
 
     def state_dict(self) -> dict:
@@ -35,9 +36,8 @@ class EpochHistory(Callback):
         if epoch < 0 or "val/mse" not in metrics:  # both tasks log val/mse
             return
         row = {"epoch": epoch, "step": trainer.global_step}
-        is_regression = "val/acc" not in metrics
         row.update({name: float(metrics[key]) for key, name in COLUMNS.items()
-                    if key in metrics and (is_regression or not name.endswith(("_mse", "_r2")))})
+                    if key in metrics and (self.is_regression or not name.endswith(("_mse", "_r2")))})
         row["lr"] = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else float("nan")
         self.rows.append(row)
 
@@ -53,15 +53,16 @@ class EpochHistory(Callback):
         with atomic_path(self.run_dir / "history.csv") as temporary:
             history.to_csv(temporary, index=False)
         best = best_epoch_and_step(trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None)
-        save_png_atomic(plot_curves(history, best[0] if best else None), self.run_dir / "curves.png", dpi=110)
+        figure = plot_curves(history, best[0] if best else None, self.is_regression)
+        save_png_atomic(figure, self.run_dir / "curves.png", dpi=110)
         plt.close("all")
 
 
-def plot_curves(history: pd.DataFrame, best_epoch: int | None = None):
+def plot_curves(history: pd.DataFrame, best_epoch: int | None = None, is_regression: bool = False):
     """Epochs counted from 1 (history.csv keeps Lightning's count from 0, as checkpoint names
     do), on whole-number ticks; a dashed line marks the epoch of the best checkpoint."""
-    panels = (("acc", "accuracy"), ("loss", "cross-entropy")) if "val_acc" in history else (
-        ("r2", "R²"), ("mse", "mean squared error"))
+    panels = (("r2", "R²"), ("mse", "mean squared error")) if is_regression else (
+        ("acc", "accuracy"), ("loss", "cross-entropy"))
     figure, all_axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for (column, title), axes in zip(panels, all_axes):
         for split in ("train", "val"):

@@ -10,12 +10,13 @@ REGRESSION_COLUMNS = (("mse", "mse"), ("mae", "mae"), ("r2", "r2"))
 
 
 def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | None,
-                   split_sizes: dict[str, int], outputs: str, parameter_count: int,
+                   split_sizes: dict[str, int], task: str, parameter_count: int,
                    class_names: Sequence[str] = (), seconds: float | None = None, warnings: Sequence[str] = (),
                    origins: dict[str, str] | None = None) -> str:
     """Epochs counted from 1, as the progress bar and curves.png show them. `origins`: split ->
     `from FILE` or `carved from FILE`, a line naming each split's file."""
-    columns = CLASS_COLUMNS if "val/acc" in metrics else REGRESSION_COLUMNS
+    columns = REGRESSION_COLUMNS if task == "regression" else CLASS_COLUMNS
+    outputs = "regression" if task == "regression" else f"{len(class_names)} classes"
     best = best_epoch_and_step(checkpoint)
     lines = ["rows: " + ", ".join(f"{split} {count}" for split, count in split_sizes.items())
              + f"; {outputs}; model {parameter_count / 1e6:.1f} M parameters",

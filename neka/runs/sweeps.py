@@ -15,28 +15,36 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from neka.atomic import atomic_path
-from neka.runs.callbacks import LOWER_IS_BETTER
+from neka.runs.callbacks import LOWER_IS_BETTER, default_monitor
 
 SUMMARY_NAME = "summary.csv"
 
 
 def collect_jobs(sweep_dir: Path) -> pd.DataFrame:
-    """One row per job folder: its overrides, the best checkpoint's val/test metrics, the folder.
-    A job without metrics.json (failed or stopped) keeps its row with empty metrics."""
+    """One row per job folder: its overrides, its task (inputs.json), the best checkpoint's
+    val/test metrics, the folder. A job without metrics.json (failed or stopped) keeps its row
+    with empty metrics."""
     rows = []
     for overrides_file in sorted(sweep_dir.glob("*/.hydra/overrides.yaml")):
         job_dir = overrides_file.parent.parent
         overrides = yaml.safe_load(overrides_file.read_text(encoding="utf-8")) or []
-        metrics_file = job_dir / "metrics.json"
-        metrics = json.loads(metrics_file.read_text(encoding="utf-8")) if metrics_file.is_file() else {}
-        rows.append({"overrides": " ".join(overrides), **metrics, "folder": str(job_dir)})
-    return pd.DataFrame(rows, columns=["overrides", "folder"] if not rows else None)
+        rows.append({"overrides": " ".join(overrides), "task": read_json(job_dir / "inputs.json").get("task"),
+                     **read_json(job_dir / "metrics.json"), "folder": str(job_dir)})
+    return pd.DataFrame(rows, columns=["overrides", "task", "folder"] if not rows else None)
+
+
+def read_json(path: Path) -> dict:
+    """A job that failed early has neither inputs.json nor metrics.json."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def rank_jobs(jobs: pd.DataFrame, monitor: str | None) -> pd.DataFrame:
-    """Best first by `monitor` (flat: `val_acc`); by default val accuracy, or val MSE (lowest first)
-    for regression, as the jobs' checkpoints were chosen."""
-    key = monitor.replace("/", "_") if monitor else "val_acc" if "val_acc" in jobs else "val_mse"
+    """Best first by `monitor` (flat: `val_acc`); by default as the jobs' checkpoints were chosen:
+    val MSE (lowest first) when every job that got as far as its task is a regression, else val
+    accuracy."""
+    is_regression = set(jobs["task"].dropna()) == {"regression"}
+    key = (monitor or default_monitor("regression" if is_regression else "classification")).replace("/", "_")
+    jobs = jobs.drop(columns="task")
     if key not in jobs:
         return jobs
     ascending = key.rsplit("_", 1)[-1] in LOWER_IS_BETTER

@@ -17,7 +17,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from neka.data.tables import read_table
-from neka.errors import NekaError
+from neka.errors import NekaError, one_line
 from neka.model.classifier import NekaClassifier
 from neka.tokenization.interface import NekaTokenizer
 from neka.tokenization.loading import load_saved_tokenizer
@@ -109,7 +109,7 @@ def load_model(checkpoint: Path, trust_checkpoint: bool = False) -> NekaClassifi
         raise NekaError(f"ckpt: {checkpoint} holds Python objects beyond tensors and numbers, and unpickling them can "
                         f"run code from the file; if you made it, pass trust_checkpoint=true") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
-        raise NekaError(f"ckpt: {checkpoint} is not a readable checkpoint ({_one_line(error)}); pick another with "
+        raise NekaError(f"ckpt: {checkpoint} is not a readable checkpoint ({one_line(error, 200)}); pick another with "
                         f"ckpt=best|last|PATH") from None
     if not isinstance(state, dict) or "hyper_parameters" not in state or "state_dict" not in state:
         raise NekaError(f"ckpt: {checkpoint} is not a neka checkpoint (no hyper_parameters/state_dict)")
@@ -117,7 +117,3 @@ def load_model(checkpoint: Path, trust_checkpoint: bool = False) -> NekaClassifi
     model = NekaClassifier(**{**state["hyper_parameters"], "pretrained": None, "class_weights": None})
     model.load_state_dict(state["state_dict"])
     return model.eval()
-
-
-def _one_line(error: Exception) -> str:
-    return " ".join(str(error).split())[:200]

@@ -10,7 +10,7 @@ import pandas as pd
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from neka.inference.scoring import answer_rows, encode_frame, predict_outputs_without_trainer
+from neka.inference.scoring import answer_rows, encode_frame, predict_outputs
 from neka.runs.trained import TrainedRun
 from neka.serve.body_limit import BodyLimit
 from neka.serve.http_errors import add_error_handlers
@@ -32,7 +32,7 @@ def build_app(run: TrainedRun, batch_size: int, max_texts: int, max_bytes: int) 
 
     def score(rows: list[list[str]]) -> list[dict]:
         encoded = encode_frame(run, pd.DataFrame(rows, columns=run.input_columns), "request")
-        return answer_rows(run, rows, predict_outputs_without_trainer(run, encoded, batch_size))
+        return answer_rows(run, rows, predict_outputs(run, encoded, batch_size, "cpu"))  # where open_run loaded it
 
     @app.post("/predict")
     async def predict(request: PredictRequest) -> dict:
