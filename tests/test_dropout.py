@@ -8,8 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from neka.model import dropout
 from neka.errors import NekaError
+from neka.model import dropout
 from neka.model.classifier import NekaClassifier
 from neka.model.dropout import NumpyMaskDropout, choose_cpu_dropout, numpy_keep_mask
 
