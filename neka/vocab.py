@@ -1,4 +1,4 @@
-"""`python -m neka.vocab SOURCE`: what a vocabulary holds, like the seed's index/word table.
+"""`python -m neka.vocab SOURCE`: what a vocabulary holds, like the KoBERT notebook's index/word table.
 
 SOURCE is a run folder (its vocab/), a tokenizer folder (a KoBERT folder is recognised by its
 SentencePiece .model file) or a hub name (`--kind kobert` for KoBERT's).

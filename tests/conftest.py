@@ -79,7 +79,7 @@ def word_tokenizer() -> HFTokenizer:
 
 @pytest.fixture
 def grades_table() -> pd.DataFrame:
-    """The seed's tabular example: id, midterm, final, age -> letter grade (age is useless)."""
+    """The KoBERT notebook's tabular example: id, midterm, final, age -> letter grade (age is useless)."""
     rows = []
     for index in range(60):
         midterm = 50 + (index * 7) % 50

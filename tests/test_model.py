@@ -12,7 +12,7 @@ from conftest import OPTIMIZER, SCHEDULER, TINY
 
 
 def seed_attention_mask(token_ids, valid_length):
-    """The seed notebook's gen_attention_mask, loop and all."""
+    """The KoBERT notebook's gen_attention_mask, loop and all."""
     attention_mask = torch.zeros_like(token_ids)
     for i, v in enumerate(valid_length):
         attention_mask[i][:v] = 1

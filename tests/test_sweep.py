@@ -205,7 +205,7 @@ def test_readme_cluster_commands_compose():
 
 
 def test_best_metrics_are_on_disk_when_log_hparams_returns(tmp_path):
-    """log_hparams finalizes the logger: the run exits right after it, and CI once saw a run lose
+    """log_hparams finalizes the logger: the run exits right after it, and a run could lose
     its best/* events, most likely still queued for the writer thread at exit (a race no test can force). On a fresh
     logger finalize leaves a mark to check, hparams.yaml, which Lightning writes when it has none."""
     cfg = compose_train("+experiment=tiny")

@@ -18,7 +18,7 @@ def quiet_lightning() -> None:
     # Mixed precision keeps the weights in float32, so the model summary's fallback to 32 bits
     # is the right size; its warning says the estimate may be wrong on every bf16/16-mixed fit.
     warnings.filterwarnings("ignore", message=r"Precision (bf16|16)-mixed is not supported by the model summary")
-    # Printed whenever an epoch has fewer batches than log_every_n_steps (50, the seed's
+    # Printed whenever an epoch has fewer batches than log_every_n_steps (50, the KoBERT notebook's
     # log_interval: 3,200 training rows at batch size 64). The train/* metrics are still logged
     # once per epoch; only the per-step train/loss curve gets sparser (trainer.log_every_n_steps).
     warnings.filterwarnings("ignore", message=r"The number of training batches \(\d+\) is smaller than the logging")

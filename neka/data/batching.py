@@ -42,7 +42,7 @@ def select_rows(rows: Sequence[tuple[np.ndarray, int, int | float]]) -> RowSelec
 
 class Collate:
     """Pads to the longest row of the batch (same logits as padding to max_len, since the
-    attention mask hides padding, for less compute), or to `pad_to` like the seed's
+    attention mask hides padding, for less compute), or to `pad_to` like the KoBERT notebook's
     BERTSentenceTransform(pad=True). A class, not a lambda, so DataLoader workers can pickle it.
 
     The batch is gathered from the flat token array with one fancy index, not a tensor per row:

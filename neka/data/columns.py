@@ -21,7 +21,7 @@ def column_list(value: str | int | list | None) -> list[str] | None:
 def select_input_columns(frame: pd.DataFrame, file_name: str, label_column: str,
                          text_columns: list[str] | None, drop_columns: list[str]) -> list[str]:
     """The columns joined into the sequence: `text_columns` when given, else every column
-    that is neither the label nor dropped (the seed's tabular recipe)."""
+    that is neither the label nor dropped (the KoBERT notebook's tabular recipe)."""
     _require_column(frame, file_name, label_column, "data.label_column")
     for column in drop_columns:
         _require_column(frame, file_name, column, "data.drop_columns")
@@ -68,7 +68,7 @@ def handle_missing(frame: pd.DataFrame, file_name: str, columns: list[str], drop
 
 
 def cells_as_text(column: pd.Series) -> list[str]:
-    """Whole-number floats print without '.0', so a grade of 87 reads "87" as in the seed's table:
+    """Whole-number floats print without '.0', so a grade of 87 reads "87" as in the KoBERT notebook's table:
     pandas reads a column of whole numbers as floats when a cell is empty. Labels too (labels.py)."""
     if pd.api.types.is_float_dtype(column) and (column.dropna() % 1 == 0).all():
         column = column.astype("Int64")

@@ -55,7 +55,8 @@ class NekaDataModule(pl.LightningDataModule):
         if batch_size < 1:
             raise NekaError(f"data.batch_size: must be at least 1, got {batch_size}")
         if max_len < 8:  # [CLS], a [SEP] per field and a few tokens of text
-            raise NekaError(f"data.max_len: {max_len} is too short to hold a row; use at least 8 (the seed used 64)")
+            raise NekaError(f"data.max_len: {max_len} is too short to hold a row; use at least 8 "
+                            f"(the KoBERT notebook used 64)")
         check_split_sizes(0 if val_path else val_size, 0 if test_path else test_size)
         if not isinstance(pin_memory, bool):
             raise NekaError(f"data.pin_memory: must be true or false, got {pin_memory!r}")

@@ -1,4 +1,4 @@
-"""The seed's BERTSentenceTransform, generalised from one or two fields to any number.
+"""The KoBERT notebook's BERTSentenceTransform, generalised from one or two fields to any number.
 
 A row's fields (already tokenized to ids, no specials) become
 `[CLS] f1 [SEP] f2 [SEP] ... [SEP]`, cut to `max_len` the way gluonnlp cuts a pair:

@@ -1,4 +1,4 @@
-"""NekaClassifier: the seed's BERTClassifier (encoder -> pooled output -> dropout -> linear)
+"""NekaClassifier: the KoBERT notebook's BERTClassifier (encoder -> pooled output -> dropout -> linear)
 as a LightningModule, with its attention mask, metrics, AdamW and warmup schedule."""
 
 import logging
@@ -27,7 +27,7 @@ SCHEDULES = ("linear", "cosine", "constant_with_warmup")
 
 
 def make_attention_mask(valid_length: torch.Tensor, width: int) -> torch.Tensor:
-    """1 for the first valid_length[i] positions of row i, 0 after: the seed's
+    """1 for the first valid_length[i] positions of row i, 0 after: the KoBERT notebook's
     gen_attention_mask, as one broadcast comparison instead of a loop over the batch."""
     positions = torch.arange(width, device=valid_length.device)
     return (positions[None, :] < valid_length[:, None]).long()

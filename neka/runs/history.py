@@ -1,4 +1,4 @@
-"""The seed's train_history / loss_history per epoch, as history.csv and curves.png in the run
+"""The KoBERT notebook's train_history / loss_history per epoch, as history.csv and curves.png in the run
 folder, beside TensorBoard."""
 
 import matplotlib.pyplot as plt
