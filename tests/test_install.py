@@ -4,6 +4,7 @@ that borrows the test environment's installed packages (torch, Lightning, ...) b
 editable neka, so every neka file it imports comes from the wheel."""
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,7 +20,10 @@ QUICK = ["trainer.fast_dev_run=true", "data.max_rows=200", "tokenizer.vocab_size
 @pytest.fixture(scope="module")
 def wheel_env(tmp_path_factory) -> Path:
     dist, venv = tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("wheel-env") / "venv"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+    source = tmp_path_factory.mktemp("source") / "neka"  # setuptools builds in build/ and *.egg-info/ of the source
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", "build", "*.egg-info", "outputs", "multirun", ".venv", "__pycache__", ".pytest_cache"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
                            capture_output=True, text=True, env=CLEAN_ENV)
     assert built.returncode == 0, built.stderr[-3000:]
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
