@@ -1,17 +1,28 @@
+import contextlib
+import importlib
+import io
+import logging
+import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import huggingface_hub
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
 from transformers import BertTokenizer
 
 from neka.data.batching import Collate, EncodedDataset
 from neka.data.transform import encode_rows
 from neka.tokenization.huggingface import HFTokenizer
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # the datasets beside the repository
 
 # NekaClassifier's optimizer and scheduler settings, and a small encoder, for tests that build one directly
 OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01, "eps": 1e-8}
@@ -24,6 +35,84 @@ def run_neka(*args: str, cwd: Path, module: str = "neka.train", env: dict[str, s
     """The real command, as a user types it."""
     return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, capture_output=True, text=True,
                           env=env, timeout=timeout)
+
+
+def start_in_foreground(command: list[str], **options) -> subprocess.Popen:
+    """A process as a terminal's shell starts one, with Ctrl-C (SIGINT) at its default, for tests
+    that press it: where pytest itself runs with SIGINT ignored (a script's `pytest &` starts it
+    so), a child would inherit that and never see the signal. A handler of Python's own is reset
+    to the default at exec."""
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, **options)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
+
+
+def run_in_process(*args: str, cwd: Path, module: str = "neka.train") -> subprocess.CompletedProcess:
+    """The same command in this process, through its own entry point (`command()`, or a script's
+    `main()`), with the same arguments: Hydra's job (run folder, saved config, train.log, Hydra's
+    callbacks), the one-line errors and the exit code, without a new interpreter's 8 s of imports.
+    For checks whose contract is not about a process; warnings go to pytest, not to stderr.
+    Other exceptions propagate, as the traceback a process would print, with what the command had
+    printed on stderr added as a note."""
+    imported = importlib.import_module(module)
+    if hasattr(imported, "__path__"):  # a package run with -m: its __main__
+        imported = importlib.import_module(f"{module}.__main__")
+    entry = getattr(imported, "command", None) or imported.main
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with restored_process_state(), contextlib.chdir(cwd), contextlib.redirect_stdout(stdout), \
+            contextlib.redirect_stderr(stderr):
+        sys.argv = [module, *args]
+        try:
+            entry()
+            returncode = 0
+        except SystemExit as exit_request:  # the status the interpreter would exit with
+            code = exit_request.code
+            returncode = code if isinstance(code, int) else 0 if code is None else 1
+            if isinstance(code, str):
+                print(code, file=sys.stderr)
+        except Exception as error:
+            error.add_note(f"stderr of {module} {' '.join(args)}:\n{stderr.getvalue()[-3000:]}")
+            raise
+    return subprocess.CompletedProcess([module, *args], returncode, stdout.getvalue(), stderr.getvalue())
+
+
+@contextlib.contextmanager
+def restored_process_state() -> Iterator[None]:
+    """What a command sets for its process, put back: the command line, the environment (Lightning's
+    seed variables), Hydra's logging handlers and levels, its global config and search path, and
+    torch's process-wide switches (deterministic mode, threads, cuDNN attention)."""
+    root = logging.getLogger()
+    handlers = list(root.handlers)
+    loggers = [root, *(logger for logger in logging.Logger.manager.loggerDict.values()
+                       if isinstance(logger, logging.Logger))]
+    levels = {logger: (logger.level, logger.disabled, logger.propagate) for logger in loggers}
+    argv, environment = list(sys.argv), dict(os.environ)
+    hydra_config = HydraConfig.instance().cfg
+    deterministic, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
+    cudnn_attention = torch.backends.cuda.cudnn_sdp_enabled()
+    try:
+        yield
+    finally:
+        for handler in list(root.handlers):
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        for logger, (level, disabled, propagate) in levels.items():
+            logger.setLevel(level)
+            logger.disabled, logger.propagate = disabled, propagate
+        sys.argv = argv
+        os.environ.clear()
+        os.environ.update(environment)
+        HydraConfig.instance().cfg = hydra_config
+        GlobalHydra.instance().clear()
+        torch.use_deterministic_algorithms(deterministic)
+        torch.set_num_threads(threads)
+        torch.backends.cuda.enable_cudnn_sdp(cudnn_attention)
 
 
 def assert_user_error(result, *fragments: str) -> None:
@@ -90,9 +179,31 @@ def grades_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@pytest.fixture
+def offline_hub(monkeypatch) -> None:
+    """The hub refuses at once, as offline: the in-process form of HF_ENDPOINT=http://127.0.0.1:9
+    (the discard port) and HF_HUB_OFFLINE=1, which huggingface_hub reads only at import."""
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+
+def shared_data_file(*parts: str) -> Path:
+    """A file of ../shared/data (README, "Run the tests"): the test skips where that folder is
+    missing, and fails where the folder is there without the file."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip("needs ../shared/data beside the repository")
+    path = SHARED_DATA.joinpath(*parts)
+    assert path.is_file(), f"{path} is missing from ../shared/data"
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The run that evaluate, predict, export, serve and the bad-input matrix share, in the folder a
+    user's run gets, outputs/<date>/<time>/ where the command ran: read it, or copy it before
+    changing anything in it."""
     workdir = tmp_path_factory.mktemp("tiny")
-    result = run_neka("+experiment=tiny", f"hydra.run.dir={workdir / 'run'}", cwd=workdir)
+    result = run_in_process("+experiment=tiny", cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
-    return workdir / "run", result
+    [hydra_dir] = workdir.glob("outputs/*/*/.hydra")
+    return hydra_dir.parent, result

@@ -20,7 +20,7 @@ from neka.model.classifier import NekaClassifier, build_loss_weights
 from neka.model.metrics import SplitMetrics
 from neka.runs.trained import load_model, open_run
 
-from conftest import assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 REVIEWS = pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(40)
@@ -41,7 +41,7 @@ def test_history_and_curves_are_written(tiny_run):
 
 def test_evaluate_reproduces_the_test_metrics_of_training(tiny_run):
     run_dir, _ = tiny_run
-    result = run_neka(f"run_dir={run_dir}", cwd=run_dir.parent, module="neka.evaluate")
+    result = run_in_process(f"run_dir={run_dir}", cwd=run_dir.parent, module="neka.evaluate")
     assert result.returncode == 0, result.stderr[-3000:]
     trained = json.loads((run_dir / "metrics.json").read_text())
     evaluated = json.loads((run_dir / "eval" / "metrics.json").read_text())
@@ -57,8 +57,8 @@ def test_evaluate_reproduces_the_test_metrics_of_training(tiny_run):
 def test_evaluate_on_a_new_file(tiny_run, tmp_path):
     run_dir, _ = tiny_run
     REVIEWS.to_csv(tmp_path / "fresh.csv", index=False)
-    result = run_neka(f"run_dir={run_dir}", f"data.path={tmp_path / 'fresh.csv'}", cwd=tmp_path,
-                      module="neka.evaluate")
+    result = run_in_process(f"run_dir={run_dir}", f"data.path={tmp_path / 'fresh.csv'}", cwd=tmp_path,
+                            module="neka.evaluate")
     assert result.returncode == 0, result.stderr[-3000:]
     evaluated = json.loads(next((run_dir / "eval").glob("fresh-*/metrics.json")).read_text())
     assert evaluated["eval_rows"] == 40 and evaluated["file"] == str(tmp_path / "fresh.csv")
@@ -72,8 +72,8 @@ def test_predict_keeps_every_row_and_the_format(tiny_run, tmp_path, suffix):
     {".csv": lambda: frame.to_csv(path, index=False),
      ".jsonl": lambda: frame.to_json(path, orient="records", lines=True, force_ascii=False),
      ".parquet": lambda: frame.to_parquet(path), ".xlsx": lambda: frame.to_excel(path, index=False)}[suffix]()
-    result = run_neka(f"run_dir={run_dir}", f"input={path}", f"output={tmp_path / ('out' + suffix)}", cwd=tmp_path,
-                      module="neka.predict")
+    result = run_in_process(f"run_dir={run_dir}", f"input={path}", f"output={tmp_path / ('out' + suffix)}",
+                            cwd=tmp_path, module="neka.predict")
     assert result.returncode == 0, result.stderr[-3000:]
     predicted = read_table(tmp_path / f"out{suffix}", "output")
     assert predicted["id"].tolist() == frame["id"].tolist()
@@ -84,8 +84,8 @@ def test_predict_keeps_every_row_and_the_format(tiny_run, tmp_path, suffix):
 def test_predict_reads_stdin_and_answers_json_lines(tiny_run, tmp_path):
     run_dir, _ = tiny_run
     REVIEWS.drop(columns=["label"]).to_csv(tmp_path / "rows.csv", index=False)
-    file_result = run_neka(f"run_dir={run_dir}", f"input={tmp_path / 'rows.csv'}", cwd=tmp_path,
-                           module="neka.predict")
+    file_result = run_in_process(f"run_dir={run_dir}", f"input={tmp_path / 'rows.csv'}", cwd=tmp_path,
+                                 module="neka.predict")
     assert file_result.returncode == 0
     assert file_result.stdout == ""  # the progress bar and the "wrote" line go to stderr
     assert "wrote" in file_result.stderr and "available" not in file_result.stderr  # no "GPU available: False"
@@ -108,7 +108,7 @@ def test_predict_reads_stdin_and_answers_json_lines(tiny_run, tmp_path):
 def test_export_loads_in_transformers_and_agrees_with_predict(tiny_run, tmp_path):
     run_dir, _ = tiny_run
     out = tmp_path / "hf"
-    result = run_neka(f"run_dir={run_dir}", f"out={out}", cwd=tmp_path, module="neka.export")
+    result = run_in_process(f"run_dir={run_dir}", f"out={out}", cwd=tmp_path, module="neka.export")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (out / "model.safetensors").is_file()
     model = AutoModelForSequenceClassification.from_pretrained(out)
@@ -117,11 +117,11 @@ def test_export_loads_in_transformers_and_agrees_with_predict(tiny_run, tmp_path
     texts = REVIEWS["document"].tolist()
     scores = [{s["label"]: s["score"] for s in row} for row in classifier(texts, truncation=True)]
     REVIEWS[["document"]].to_csv(tmp_path / "rows.csv", index=False)
-    assert run_neka(f"run_dir={run_dir}", f"input={tmp_path / 'rows.csv'}", cwd=tmp_path,
-                    module="neka.predict").returncode == 0
+    assert run_in_process(f"run_dir={run_dir}", f"input={tmp_path / 'rows.csv'}", cwd=tmp_path,
+                          module="neka.predict").returncode == 0
     neka_scores = pd.read_csv(tmp_path / "rows.predictions.csv")["prob_1"]
     assert np.allclose([s["1"] for s in scores], neka_scores, atol=1e-4)
-    again = run_neka(f"run_dir={run_dir}", f"out={out}", cwd=tmp_path, module="neka.export")
+    again = run_in_process(f"run_dir={run_dir}", f"out={out}", cwd=tmp_path, module="neka.export")
     assert_user_error(again, "not empty", "overwrite=true")
     assert not list(tmp_path.glob("*.log"))  # predict and export leave no (empty) predict.log / export.log
 
@@ -136,8 +136,8 @@ def test_balanced_class_weights_change_the_training_loss():
 
 
 def test_class_weights_and_the_student_table_train_end_to_end(tmp_path):
-    result = run_neka("data=student", "model.class_weights=balanced", "trainer.max_epochs=1", "hydra.run.dir=run",
-                      cwd=tmp_path)
+    result = run_in_process("data=student", "model.class_weights=balanced", "trainer.max_epochs=1",
+                            "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"A": 0, "B": 1, "C": 2, "D": 3, "F": 4}
     log = (tmp_path / "run" / "train.log").read_text()
@@ -145,18 +145,19 @@ def test_class_weights_and_the_student_table_train_end_to_end(tmp_path):
 
 
 def test_not_a_run_and_unreadable_checkpoint_are_one_line_errors(tiny_run, tmp_path):
-    result = run_neka(f"run_dir={tmp_path}", "input=x.csv", cwd=tmp_path, module="neka.predict")
+    (tmp_path / "x.csv").write_text("document\n좋다\n", encoding="utf-8")  # predict checks its input first
+    result = run_in_process(f"run_dir={tmp_path}", "input=x.csv", cwd=tmp_path, module="neka.predict")
     assert_user_error(result, "is not a neka run folder")
     broken = tmp_path / "broken.ckpt"
     broken.write_bytes(b"not a checkpoint")
-    result = run_neka(f"run_dir={tiny_run[0]}", f"ckpt={broken}", cwd=tmp_path, module="neka.evaluate")
+    result = run_in_process(f"run_dir={tiny_run[0]}", f"ckpt={broken}", cwd=tmp_path, module="neka.evaluate")
     assert_user_error(result, "broken.ckpt is not a readable checkpoint")
 
 
 def test_evaluation_labels_the_model_never_saw(tiny_run, tmp_path):
     REVIEWS.assign(label=[2] * len(REVIEWS)).to_csv(tmp_path / "unseen.csv", index=False)
-    result = run_neka(f"run_dir={tiny_run[0]}", f"data.path={tmp_path / 'unseen.csv'}", cwd=tmp_path,
-                      module="neka.evaluate")
+    result = run_in_process(f"run_dir={tiny_run[0]}", f"data.path={tmp_path / 'unseen.csv'}", cwd=tmp_path,
+                            module="neka.evaluate")
     assert_user_error(result, "labels ['2']", "never seen in training")
 
 
@@ -165,34 +166,35 @@ def test_unfinished_run_is_refused_unless_a_checkpoint_is_named(tiny_run, tmp_pa
     shutil.copytree(tiny_run[0], unfinished)
     (unfinished / "metrics.json").unlink()
     REVIEWS[["document"]].to_csv(tmp_path / "rows.csv", index=False)
-    refused = run_neka(f"run_dir={unfinished}", f"input={tmp_path / 'rows.csv'}", cwd=tmp_path,
-                       module="neka.predict")
+    refused = run_in_process(f"run_dir={unfinished}", f"input={tmp_path / 'rows.csv'}", cwd=tmp_path,
+                             module="neka.predict")
     assert_user_error(refused, "did not finish training", "ckpt=last")
-    accepted = run_neka(f"run_dir={unfinished}", f"input={tmp_path / 'rows.csv'}", "ckpt=last", cwd=tmp_path,
-                        module="neka.predict")
+    accepted = run_in_process(f"run_dir={unfinished}", f"input={tmp_path / 'rows.csv'}", "ckpt=last",
+                              cwd=tmp_path, module="neka.predict")
     assert accepted.returncode == 0, accepted.stderr[-2000:]
 
 
 def test_regression_trains_evaluates_predicts_and_exports(tmp_path):
     """The final grade G3 itself as the target: MSE loss, logged as mse, mae and r2."""
-    result = run_neka("data=student_grade", "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
+    result = run_in_process("data=student_grade", "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = tmp_path / "run"
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert set(metrics) == {f"{split}_{name}" for split in ("val", "test") for name in ("mse", "mae", "r2")}
     assert "val_mse" in pd.read_csv(run_dir / "history.csv").columns
-    evaluated = run_neka(f"run_dir={run_dir}", cwd=tmp_path, module="neka.evaluate")
+    evaluated = run_in_process(f"run_dir={run_dir}", cwd=tmp_path, module="neka.evaluate")
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert json.loads((run_dir / "eval" / "metrics.json").read_text())["test_mse"] == pytest.approx(
         metrics["test_mse"], rel=1e-4)
     rows = pd.read_csv(packaged_data_path("student/student-por.csv"), sep=";").head(8)
     rows.to_csv(tmp_path / "students.csv", sep=";", index=False)
-    predicted = run_neka(f"run_dir={run_dir}", f"input={tmp_path / 'students.csv'}", cwd=tmp_path,
-                         module="neka.predict")
+    predicted = run_in_process(f"run_dir={run_dir}", f"input={tmp_path / 'students.csv'}", cwd=tmp_path,
+                               module="neka.predict")
     assert predicted.returncode == 0, predicted.stderr[-2000:]
     values = pd.read_csv(tmp_path / "students.predictions.csv", sep=";")["predicted_value"]
     assert len(values) == 8 and values.between(-50, 70).all()
-    assert run_neka(f"run_dir={run_dir}", f"out={tmp_path / 'hf'}", cwd=tmp_path, module="neka.export").returncode == 0
+    exported = run_in_process(f"run_dir={run_dir}", f"out={tmp_path / 'hf'}", cwd=tmp_path, module="neka.export")
+    assert exported.returncode == 0, exported.stderr[-2000:]
     model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "hf")
     assert model.config.problem_type == "regression" and model.config.num_labels == 1
 

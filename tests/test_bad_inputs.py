@@ -1,6 +1,7 @@
-"""The bad-input matrix: each user mistake, through the real command, ends in exit 2 and one
-line on stderr that names the file / column / value and what to change, with no traceback,
-leaves what earlier runs wrote exactly as it was, and leaves no run folder of its own.
+"""The bad-input matrix: each user mistake, through the command's own entry point, ends in exit 2
+and one line on stderr that names the file / column / value and what to change, with no
+traceback, leaves what earlier runs wrote exactly as it was, and leaves no run folder of its own.
+Every case runs in this process; one case of each command also runs as a real process.
 
 | input                                   | command  | the line says                                         |
 |-----------------------------------------|----------|-------------------------------------------------------|
@@ -33,7 +34,6 @@ leaves what earlier runs wrote exactly as it was, and leaves no run folder of it
 | export into a non-empty folder          | export   | out: ... exists and is not empty; ... overwrite=true  |
 """
 
-import os
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -44,10 +44,9 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process, run_neka
 
 REVIEWS = pd.DataFrame({"document": ["좋은 영화", "별로다", "최고", "지루해"] * 5, "label": [1, 0, 1, 0] * 5})
-OFFLINE = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # the discard port: refused at once, as offline
 
 
 def table(frame: pd.DataFrame, name: str, *overrides: str, **options):
@@ -142,6 +141,11 @@ CASES = {
 }
 
 
+# one case of each command as a real process: the exit status and stderr of the interpreter itself
+PROCESS_CASES = ["text column missing", "truncated checkpoint", "predict input missing a column",
+                 "export into a non-empty folder"]
+
+
 def snapshot(folder: Path) -> dict[Path, bytes]:
     return {path: path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
@@ -154,26 +158,17 @@ class Outcome:
     before: dict[Path, bytes]
 
 
-@pytest.fixture(scope="module")
-def outcomes(tiny_run, tmp_path_factory) -> dict[str, Outcome]:
-    """Every case's command, two at a time: each is a fresh process that spends most of its
-    seconds importing torch and Lightning on one core, and the machine has two."""
-    def run_case(case: str) -> Outcome:
-        folder = tmp_path_factory.mktemp("case")
-        earlier_run = folder / "earlier-run"
-        shutil.copytree(tiny_run[0], earlier_run)
-        before = snapshot(earlier_run)
-        module, args = CASES[case][0](folder, earlier_run)
-        return Outcome(run_neka(*args, cwd=folder, module=module, env=OFFLINE), folder, earlier_run, before)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(CASES, pool.map(run_case, CASES)))
+def run_case(case: str, tiny_run, tmp_path_factory, runner) -> Outcome:
+    folder = tmp_path_factory.mktemp("case")
+    earlier_run = folder / "earlier-run"
+    shutil.copytree(tiny_run[0], earlier_run)
+    before = snapshot(earlier_run)
+    module, args = CASES[case][0](folder, earlier_run)
+    return Outcome(runner(*args, cwd=folder, module=module), folder, earlier_run, before)
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_one_line_exit_2_and_changes_nothing(case, outcomes):
-    outcome, fragments = outcomes[case], CASES[case][1]
-    assert_user_error(outcome.result, *fragments)
+def assert_one_line_and_nothing_changed(case: str, outcome: Outcome) -> None:
+    assert_user_error(outcome.result, *CASES[case][1])
     stderr = outcome.result.stderr
     assert [line for line in stderr.splitlines() if line.strip()] == [stderr.strip()], stderr
     after = snapshot(outcome.earlier_run)
@@ -183,11 +178,30 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(case, outcomes):
     assert not run_folders  # a run stopped by a mistake before writing anything leaves no folder
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(case, tiny_run, tmp_path_factory, offline_hub):
+    assert_one_line_and_nothing_changed(case, run_case(case, tiny_run, tmp_path_factory, run_in_process))
+
+
+@pytest.fixture(scope="module")
+def process_outcomes(tiny_run, tmp_path_factory) -> dict[str, Outcome]:
+    """Two at a time: each is a fresh process that spends most of its seconds importing torch and
+    Lightning on one core, and the machine has two."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = pool.map(lambda case: run_case(case, tiny_run, tmp_path_factory, run_neka), PROCESS_CASES)
+        return dict(zip(PROCESS_CASES, outcomes))
+
+
+@pytest.mark.parametrize("case", PROCESS_CASES)
+def test_one_case_of_each_command_as_a_process(case, process_outcomes):
+    assert_one_line_and_nothing_changed(case, process_outcomes[case])
+
+
 def test_rows_of_100000_characters_are_truncated_not_fatal(tmp_path):
     long_review = ("정말 지루하고 긴 영화였다 " * 8000)[:100_000]
     frame = pd.concat([REVIEWS, pd.DataFrame({"document": [long_review] * 4, "label": [0, 1, 0, 1]})])
     frame.to_csv(tmp_path / "long.csv", index=False)
-    result = run_neka("data.path=long.csv", "data.test_path=null", "trainer.max_epochs=1", "hydra.run.dir=run",
-                      cwd=tmp_path)
+    result = run_in_process("data.path=long.csv", "data.test_path=null", "trainer.max_epochs=1", "hydra.run.dir=run",
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "run" / "metrics.json").is_file()

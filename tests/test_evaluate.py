@@ -20,7 +20,7 @@ from neka.errors import NekaError
 from neka.evaluate import run_evaluation
 from neka.tokenization.loading import load_tokenizer
 
-from conftest import assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process
 
 CONF = config_dir()
 REVIEWS = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(400)
@@ -45,8 +45,8 @@ def carved_run(tmp_path_factory) -> tuple[Path, Path, str]:
     folder training ran in."""
     workdir = tmp_path_factory.mktemp("carved")
     with_empty_reviews(REVIEWS).to_csv(workdir / "reviews.csv", index=False)
-    result = run_neka("+experiment=tiny", "data.path=reviews.csv", "data.test_path=null", "data.max_rows=300",
-                      "data.drop_missing=true", "hydra.run.dir=run", cwd=workdir)
+    result = run_in_process("+experiment=tiny", "data.path=reviews.csv", "data.test_path=null", "data.max_rows=300",
+                            "data.drop_missing=true", "hydra.run.dir=run", cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir / "run", workdir / "reviews.csv", result.stdout
 
@@ -130,7 +130,7 @@ def test_a_new_file_is_read_with_the_encoding_given(carved_run, tmp_path):
 
 
 def test_a_run_folder_that_does_not_exist_is_named_and_nothing_is_created(tmp_path):
-    result = run_neka("run_dir=outputs/nope", cwd=tmp_path, module="neka.evaluate")
+    result = run_in_process("run_dir=outputs/nope", cwd=tmp_path, module="neka.evaluate")
     assert_user_error(result, "run_dir: outputs/nope does not exist")
     assert not list(tmp_path.iterdir())
 

@@ -16,7 +16,7 @@ from neka.model.classifier import build_encoder
 from neka.tokenization.kobert import MONOLOGG_MODEL, SKT_MODEL, KoBertTokenizer
 from neka.tokenization.loading import load_kobert, load_saved_tokenizer, load_tokenizer
 
-from conftest import SHARED_DATA, assert_matches_gluonnlp, assert_user_error, run_neka
+from conftest import assert_matches_gluonnlp, assert_user_error, run_in_process, shared_data_file
 
 TINY_ENCODER = {"num_hidden_layers": 1, "hidden_size": 64, "num_attention_heads": 2, "intermediate_size": 128}
 
@@ -54,10 +54,7 @@ def layouts(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def real_rows() -> list[str]:
     """Held-out real Korean text: hate-speech comments (not the SentencePiece training text)."""
-    path = SHARED_DATA / "korean_hate_speech" / "train.tsv"
-    if not path.is_file():
-        pytest.skip("needs ../shared/data beside the repo")
-    return pd.read_csv(path, sep="\t")["comments"].head(400).tolist()
+    return pd.read_csv(shared_data_file("korean_hate_speech", "train.tsv"), sep="\t")["comments"].head(400).tolist()
 
 
 def test_both_layouts_load_with_kobert_special_ids(layouts):
@@ -116,7 +113,8 @@ def test_saved_tokenizer_reloads_as_the_same_layout(layouts, real_rows, tmp_path
 
 
 def test_vocab_command_reads_a_kobert_folder(layouts, tmp_path):
-    result = run_neka(str(layouts["skt"]), "--token", "[SEP]", "--count", "3", cwd=tmp_path, module="neka.vocab")
+    result = run_in_process(str(layouts["skt"]), "--token", "[SEP]", "--count", "3", cwd=tmp_path,
+                            module="neka.vocab")
     assert result.returncode == 0, result.stderr
     assert "size: 8002" in result.stdout and "token_to_idx['[SEP]'] = 3" in result.stdout
     assert result.stdout.splitlines()[-3:] == ["      0  [UNK]", "      1  [PAD]", "      2  [CLS]"]
@@ -150,18 +148,22 @@ def test_real_kobert_known_answer():
 @pytest.mark.parametrize("layout", ["monologg", "skt"])
 def test_kobert_experiment_trains_end_to_end_offline(layouts, layout, tmp_path):
     folder = layouts[layout]
-    result = run_neka("+experiment=kobert", f"model.pretrained={folder}", f"tokenizer.pretrained={folder}",
-                      "data.max_rows=300", "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
+    result = run_in_process("+experiment=kobert", f"model.pretrained={folder}", f"tokenizer.pretrained={folder}",
+                            "data.max_rows=300", "trainer.max_epochs=1", "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = tmp_path / "run"
-    assert json.loads((run_dir / "metrics.json").read_text())["test_acc"] >= 0
+    evaluated = run_in_process(f"run_dir={run_dir}", cwd=tmp_path, module="neka.evaluate")  # through the saved vocab/
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    trained, scored = (json.loads((run_dir / name).read_text()) for name in ("metrics.json", "eval/metrics.json"))
+    assert scored["test_acc"] == pytest.approx(trained["test_acc"], abs=1e-6)
+    assert scored["test_ce"] == pytest.approx(trained["test_ce"], rel=1e-4)  # the ids training saw, to the logit
     assert json.loads((run_dir / "vocab" / "neka_tokenizer.json").read_text())["layout"] == layout
     log = (run_dir / "train.log").read_text()
     assert "sample 0: [CLS] ▁" in log and "[UNK] share" in log
-    vocab = run_neka(str(run_dir), "--count", "6", cwd=tmp_path, module="neka.vocab")
+    vocab = run_in_process(str(run_dir), "--count", "6", cwd=tmp_path, module="neka.vocab")
     assert "size: 8002" in vocab.stdout and "[MASK]=4" in vocab.stdout and vocab.stdout.splitlines()[-1].split() == [
         "5", "▁"]
-    exported = run_neka(f"run_dir={run_dir}", f"out={tmp_path / 'hf'}", cwd=tmp_path, module="neka.export")
+    exported = run_in_process(f"run_dir={run_dir}", f"out={tmp_path / 'hf'}", cwd=tmp_path, module="neka.export")
     assert exported.returncode == 0, exported.stderr[-2000:]
     reloaded = load_saved_tokenizer(tmp_path / "hf")  # the export carries KoBERT's files for neka
     assert isinstance(reloaded, KoBertTokenizer) and reloaded.layout == layout
@@ -174,8 +176,8 @@ def test_wrong_vocabulary_stops_before_training(layouts, tmp_path):
     lines = (folder / "vocab.txt").read_text(encoding="utf-8").splitlines()
     (folder / "vocab.txt").write_text("\n".join(lines[:5] + [f"other{i}" for i in range(5, len(lines))]) + "\n",
                                       encoding="utf-8")
-    result = run_neka("+experiment=kobert", f"model.pretrained={folder}", "data.max_rows=300", "hydra.run.dir=run",
-                      cwd=tmp_path)
+    result = run_in_process("+experiment=kobert", f"model.pretrained={folder}", "data.max_rows=300",
+                            "hydra.run.dir=run", cwd=tmp_path)
     assert_user_error(result, "data.max_unk_share", "[UNK]", "tokenizer.pretrained")
     assert not (tmp_path / "run" / "checkpoints").exists()
 
@@ -184,6 +186,6 @@ def test_encoder_smaller_than_the_vocabulary_is_refused(layouts, tmp_path):
     folder = tmp_path / "small-encoder"
     shutil.copytree(layouts["skt"], folder)
     build_encoder(None, TINY_ENCODER, vocab_size=8000, pad_id=1).save_pretrained(folder)
-    result = run_neka("+experiment=kobert", f"model.pretrained={folder}", "data.max_rows=300", "hydra.run.dir=run",
-                      cwd=tmp_path)
+    result = run_in_process("+experiment=kobert", f"model.pretrained={folder}", "data.max_rows=300",
+                            "hydra.run.dir=run", cwd=tmp_path)
     assert_user_error(result, "embeds 8000 tokens but the tokenizer has 8002")

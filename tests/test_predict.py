@@ -14,7 +14,7 @@ from neka.inference.scoring import answer_rows, encode_frame, predict_outputs_wi
 from neka.predict import main
 from neka.runs.trained import open_run
 
-from conftest import assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process
 
 CONF = config_dir()
 ROWS = "id,document\n1,좋다\n2,별로\n"
@@ -85,8 +85,8 @@ def test_an_existing_output_is_replaced_only_with_overwrite(tiny_run, tmp_path, 
 
 def test_output_equal_to_the_input_is_refused_and_the_input_kept(tiny_run, tmp_path):
     (tmp_path / "rows.csv").write_text(ROWS, encoding="utf-8")
-    result = run_neka(f"run_dir={tiny_run[0]}", "input=rows.csv", f"output={tmp_path / 'rows.csv'}", "overwrite=true",
-                      cwd=tmp_path, module="neka.predict")
+    result = run_in_process(f"run_dir={tiny_run[0]}", "input=rows.csv", f"output={tmp_path / 'rows.csv'}",
+                            "overwrite=true", cwd=tmp_path, module="neka.predict")
     assert_user_error(result, "is the input file", "never replaces its input")
     assert result.stderr.strip().count("\n") == 0
     assert (tmp_path / "rows.csv").read_text(encoding="utf-8") == ROWS

@@ -1,4 +1,5 @@
-"""Reproducible runs and resuming a killed one: real training subprocesses, compared exactly."""
+"""Reproducible runs and resuming a killed one: real training runs, compared exactly; the killed and
+interrupted ones are real processes, stopped by a signal."""
 
 import json
 import shlex
@@ -15,7 +16,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from neka.cli.resolvers import packaged_data_path
 
-from conftest import assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process, start_in_foreground
 
 # 900 training rows in batches of 32: 29 steps an epoch, a step checkpoint every 5
 SETTINGS = ("data.max_rows=1000", "data.batch_size=32", "trainer.max_epochs=2", "trainer.deterministic=true",
@@ -26,7 +27,7 @@ SETTINGS = ("data.max_rows=1000", "data.batch_size=32", "trainer.max_epochs=2", 
 def workdir(tmp_path_factory) -> Path:
     """One working folder, so the runs share data.cache_dir as a user's runs do."""
     folder = tmp_path_factory.mktemp("resume")
-    result = run_neka(*SETTINGS, "hydra.run.dir=uninterrupted", cwd=folder)
+    result = run_in_process(*SETTINGS, "hydra.run.dir=uninterrupted", cwd=folder)
     assert result.returncode == 0, result.stderr[-3000:]
     return folder
 
@@ -58,7 +59,7 @@ def test_killed_run_resumes_to_exactly_the_uninterrupted_result(workdir):
     assert not (killed / "metrics.json").exists()
     assert "run complete" not in (killed / "train.log").read_text()
 
-    result = run_neka(*SETTINGS, "resume=killed", cwd=workdir)
+    result = run_in_process(*SETTINGS, "resume=killed", cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     log = (killed / "train.log").read_text()
     resumed_from = log.split("resuming ", 1)[1].split("\n", 1)[0]
@@ -78,8 +79,8 @@ def test_ctrl_c_exits_130_with_the_command_that_continues_the_run(tmp_path):
     must survive the shell's quoting as the user typed it."""
     settings = ("+experiment=tiny", "data.max_rows=300", "data.test_path=null", "data.label_column='label'",
                 "callbacks.checkpoint.every_n_train_steps=2")
-    process = subprocess.Popen([sys.executable, "-m", "neka.train", *settings, "hydra.run.dir=run"], cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = start_in_foreground([sys.executable, "-m", "neka.train", *settings, "hydra.run.dir=run"], cwd=tmp_path,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not list((tmp_path / "run" / "checkpoints").glob("step*.ckpt")):
         assert process.poll() is None, process.stderr.read()[-3000:]
@@ -93,7 +94,7 @@ def test_ctrl_c_exits_130_with_the_command_that_continues_the_run(tmp_path):
     assert command[:3] == ["python", "-m", "neka.train"] and "\"data.label_column='label'\"" in notice
     assert command[3:] == [*settings, "resume=run"]
     assert notice in (tmp_path / "run" / "train.log").read_text(encoding="utf-8")
-    resumed = subprocess.run([sys.executable, *command[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    resumed = run_in_process(*command[3:], cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert (tmp_path / "run" / "metrics.json").is_file()
 
@@ -102,27 +103,27 @@ def test_resume_refuses_other_overrides_and_finished_runs(workdir):
     shutil.copytree(workdir / "uninterrupted", workdir / "other")
     (workdir / "other" / "metrics.json").unlink()  # as if killed
     before = {p: p.stat().st_mtime_ns for p in (workdir / "other").rglob("*")}
-    result = run_neka(*SETTINGS, "optimizer.lr=0.1", "resume=other", cwd=workdir)
+    result = run_in_process(*SETTINGS, "optimizer.lr=0.1", "resume=other", cwd=workdir)
     assert_user_error(result, "resume: other was started with the overrides")
     assert {p: p.stat().st_mtime_ns for p in (workdir / "other").rglob("*")} == before
-    finished = run_neka(*SETTINGS, "resume=uninterrupted", cwd=workdir)
+    finished = run_in_process(*SETTINGS, "resume=uninterrupted", cwd=workdir)
     assert_user_error(finished, "already finished")
 
 
 def test_same_seed_gives_identical_metrics_and_predictions(workdir):
     rows = workdir / "rows.csv"
     pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(300).to_csv(rows, index=False)
-    assert run_neka(*SETTINGS, "hydra.run.dir=again", cwd=workdir).returncode == 0
+    assert run_in_process(*SETTINGS, "hydra.run.dir=again", cwd=workdir).returncode == 0
     for run in ("uninterrupted", "again"):
-        result = run_neka(f"run_dir={run}", f"input={rows}", f"output={run}.predictions.csv", cwd=workdir,
-                          module="neka.predict")
+        result = run_in_process(f"run_dir={run}", f"input={rows}", f"output={run}.predictions.csv", cwd=workdir,
+                                module="neka.predict")
         assert result.returncode == 0, result.stderr[-3000:]
     assert (workdir / "again" / "metrics.json").read_text() == (workdir / "uninterrupted" / "metrics.json").read_text()
     assert (workdir / "again.predictions.csv").read_text() == (workdir / "uninterrupted.predictions.csv").read_text()
 
 
 def test_another_seed_gives_another_split_and_initialisation(workdir):
-    assert run_neka(*SETTINGS, "seed=7", "hydra.run.dir=seed7", cwd=workdir).returncode == 0
+    assert run_in_process(*SETTINGS, "seed=7", "hydra.run.dir=seed7", cwd=workdir).returncode == 0
     samples = {run: [line.split(" - ", 1)[1] for line in (workdir / run / "train.log").read_text().splitlines()
                      if " - sample " in line] for run in ("uninterrupted", "seed7")}
     assert samples["uninterrupted"] and samples["uninterrupted"] != samples["seed7"]  # other training rows
@@ -135,8 +136,8 @@ def test_last_checkpoint_is_the_newest_epoch_when_the_monitor_did_not_improve(tm
     there, while last.ckpt (what resume and ckpt=last read) must hold the final epoch."""
     import torch
 
-    result = run_neka("+experiment=tiny", "trainer.max_epochs=2", "optimizer.lr=0", "data.cache_dir=null",
-                      "hydra.run.dir=run", cwd=tmp_path)
+    result = run_in_process("+experiment=tiny", "trainer.max_epochs=2", "optimizer.lr=0", "data.cache_dir=null",
+                            "hydra.run.dir=run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     folder = tmp_path / "run" / "checkpoints"
     [best] = [p.name for p in folder.glob("best-*.ckpt")]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_neka
+from conftest import run_in_process, run_neka
 
 SAMPLED = re.compile(r"epoch (\d+), rank (\d) of 2: \d+ batches, rows \[([\d, ]*)\]")
 
@@ -47,7 +47,7 @@ def test_metrics_are_reduced_across_ranks(ddp_run, tmp_path):
     all 20, as one process computes them from the same checkpoint."""
     run_dir, _ = ddp_run
     trained = json.loads((run_dir / "metrics.json").read_text())
-    result = run_neka(f"run_dir={run_dir}", cwd=tmp_path, module="neka.evaluate")
+    result = run_in_process(f"run_dir={run_dir}", cwd=tmp_path, module="neka.evaluate")
     assert result.returncode == 0, result.stderr[-3000:]
     evaluated = json.loads((run_dir / "eval" / "metrics.json").read_text())
     assert evaluated["test_rows"] == 20

@@ -16,7 +16,7 @@ from neka.runs.trained import open_run
 from neka.serve.__main__ import listen
 from neka.serve.app import build_app
 
-from conftest import assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process
 
 REVIEWS = pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t").head(40)
 OVERLONG = "정말 재밌는 영화 " * 1000  # thousands of tokens against max_len 64
@@ -37,9 +37,9 @@ def pair_run(tmp_path_factory):
                           "hypothesis": reviews["document"][1:].to_numpy(),
                           "same": (reviews["label"][:-1].to_numpy() == reviews["label"][1:].to_numpy()).astype(int)})
     pairs.to_csv(workdir / "pairs.csv", index=False)
-    result = run_neka("+experiment=tiny", f"data.path={workdir / 'pairs.csv'}", "data.test_path=null",
-                      "data.text_columns=[premise,hypothesis]", "data.label_column=same", "data.pair=true",
-                      f"hydra.run.dir={workdir / 'run'}", cwd=workdir)
+    result = run_in_process("+experiment=tiny", f"data.path={workdir / 'pairs.csv'}", "data.test_path=null",
+                            "data.text_columns=[premise,hypothesis]", "data.label_column=same", "data.pair=true",
+                            f"hydra.run.dir={workdir / 'run'}", cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     return open_run(workdir / "run"), pairs
 
@@ -132,10 +132,10 @@ def test_incomplete_run_or_unreadable_checkpoint_stops_the_server_at_start(tiny_
     unfinished = tmp_path / "unfinished"
     shutil.copytree(tiny_run[0], unfinished, ignore=shutil.ignore_patterns("tb", "eval"))
     (unfinished / "metrics.json").unlink()
-    assert_user_error(run_neka(f"run_dir={unfinished}", "port=0", cwd=tmp_path, module="neka.serve"),
+    assert_user_error(run_in_process(f"run_dir={unfinished}", "port=0", cwd=tmp_path, module="neka.serve"),
                       "did not finish training (no metrics.json)")
     broken = tmp_path / "broken.ckpt"
     broken.write_bytes(b"not a checkpoint")
-    assert_user_error(run_neka(f"run_dir={tiny_run[0]}", f"ckpt={broken}", "port=0", cwd=tmp_path,
-                               module="neka.serve"), "broken.ckpt is not a readable checkpoint")
+    assert_user_error(run_in_process(f"run_dir={tiny_run[0]}", f"ckpt={broken}", "port=0", cwd=tmp_path,
+                                     module="neka.serve"), "broken.ckpt is not a readable checkpoint")
     assert not list(tmp_path.glob("*.log"))  # the server writes no files, not even an empty serve.log

@@ -21,7 +21,7 @@ from neka.runs.hparams import log_hparams
 from neka.runs.plugins import PLUGINS, is_installed, require_plugins
 from neka.runs.sweeps import rank_jobs
 
-from conftest import assert_user_error, run_neka
+from conftest import assert_user_error, run_in_process, start_in_foreground
 
 CONF = config_dir()
 # a few seconds a job: 160 training rows, 20 val, 20 test (not the 2,000-row test file), one epoch
@@ -51,7 +51,8 @@ def hparams_sessions(job_dir: Path) -> tuple[dict, set[str]]:
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory) -> tuple[Path, object]:
     workdir = tmp_path_factory.mktemp("grid")
-    result = run_neka("-m", *FAST, "model.dr_rate=0.1,0.3", f"hydra.sweep.dir={workdir / 'sweep'}", cwd=workdir)
+    result = run_in_process("-m", *FAST, "model.dr_rate=0.1,0.3", f"hydra.sweep.dir={workdir / 'sweep'}",
+                            cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir / "sweep", result
 
@@ -83,8 +84,8 @@ def test_every_job_logs_its_hparams_with_its_best_metrics_for_tensorboard(grid):
 
 def test_joblib_runs_jobs_side_by_side_with_the_run_guard_and_summary(tmp_path, grid):
     sweep_dir = tmp_path / "sweep"
-    result = run_neka("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *FAST, "optimizer.lr=1e-3,5e-4",
-                      f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
+    result = run_in_process("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *FAST,
+                            "optimizer.lr=1e-3,5e-4", f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Joblib.Parallel(n_jobs=2" in result.stdout + result.stderr
     summary = pd.read_csv(sweep_dir / "summary.csv")
@@ -92,8 +93,8 @@ def test_joblib_runs_jobs_side_by_side_with_the_run_guard_and_summary(tmp_path, 
     assert summary["val_acc"].notna().all()
     finished, _ = grid  # a second sweep into a finished sweep's folder would renumber over its jobs
     before = {p: p.stat().st_mtime_ns for p in finished.rglob("*")}
-    again = run_neka("-m", "hydra/launcher=joblib", *FAST, "optimizer.lr=1e-3,5e-4", f"hydra.sweep.dir={finished}",
-                     cwd=tmp_path)
+    again = run_in_process("-m", "hydra/launcher=joblib", *FAST, "optimizer.lr=1e-3,5e-4",
+                           f"hydra.sweep.dir={finished}", cwd=tmp_path)
     assert_user_error(again, "hydra.sweep.dir", "already holds")
     assert {p: p.stat().st_mtime_ns for p in finished.rglob("*")} == before
 
@@ -104,7 +105,7 @@ def test_optuna_search_tries_different_values_and_continues_from_its_storage(tmp
     import optuna  # here, so that its import-time warning is filtered
     first, more = tmp_path / "first", tmp_path / "more"
     search = ("-m", "hparams_search=optuna", *FAST)
-    result = run_neka(*search, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={first}", cwd=tmp_path)
+    result = run_in_process(*search, "hydra.sweeper.n_trials=2", f"hydra.sweep.dir={first}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     overrides = [yaml.safe_load((first / job / ".hydra" / "overrides.yaml").read_text()) for job in ("0", "1")]
     rates = [next(o for o in job if o.startswith("optimizer.lr=")) for job in overrides]
@@ -113,8 +114,8 @@ def test_optuna_search_tries_different_values_and_continues_from_its_storage(tmp
 
     storage = f"sqlite:///{first / 'optuna.db'}"
     earlier = [(t.params, t.value) for t in optuna.load_study(study_name="neka", storage=storage).trials]
-    result = run_neka(*search, "hydra.sweeper.n_trials=1", f"hydra.sweeper.storage={storage}",
-                      "hydra.sweeper.sampler.seed=1", f"hydra.sweep.dir={more}", cwd=tmp_path)
+    result = run_in_process(*search, "hydra.sweeper.n_trials=1", f"hydra.sweeper.storage={storage}",
+                            "hydra.sweeper.sampler.seed=1", f"hydra.sweep.dir={more}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     trials = optuna.load_study(study_name="neka", storage=storage).trials
     assert [(t.params, t.value) for t in trials[:2]] == earlier and len(trials) == 3
@@ -132,8 +133,8 @@ def test_a_killed_optuna_search_continues_with_its_finished_trials(tmp_path):
 
     first = tmp_path / "first"
     search = [sys.executable, "-m", "neka.train", "-m", "hparams_search=optuna", *FAST]
-    process = subprocess.Popen([*search, "hydra.sweeper.n_trials=20", f"hydra.sweep.dir={first}"], cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start_in_foreground([*search, "hydra.sweeper.n_trials=20", f"hydra.sweep.dir={first}"], cwd=tmp_path,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 240
         while not (first / "1" / ".hydra").is_dir() and time.monotonic() < deadline:  # trial 1 has started
@@ -145,8 +146,8 @@ def test_a_killed_optuna_search_continues_with_its_finished_trials(tmp_path):
     storage = f"sqlite:///{first / 'optuna.db'}"
     states = [t.state for t in optuna.load_study(study_name="neka", storage=storage).trials]
     assert states[0] == optuna.trial.TrialState.COMPLETE and len(states) < 20
-    result = run_neka(*search[3:], "hydra.sweeper.n_trials=2", f"hydra.sweeper.storage={storage}",
-                      "hydra.sweeper.sampler.seed=1", f"hydra.sweep.dir={tmp_path / 'more'}", cwd=tmp_path)
+    result = run_in_process(*search[3:], "hydra.sweeper.n_trials=2", f"hydra.sweeper.storage={storage}",
+                            "hydra.sweeper.sampler.seed=1", f"hydra.sweep.dir={tmp_path / 'more'}", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     trials = optuna.load_study(study_name="neka", storage=storage).trials
     assert [t.state for t in trials[:len(states)]] == states and len(trials) == len(states) + 2
@@ -154,8 +155,8 @@ def test_a_killed_optuna_search_continues_with_its_finished_trials(tmp_path):
 
 
 def test_ddp_in_a_sweep_is_one_line_exit_2(tmp_path):
-    result = run_neka("-m", *FAST, "trainer=ddp", "trainer.accelerator=cpu", "model.dr_rate=0.1,0.3",
-                      f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
+    result = run_in_process("-m", *FAST, "trainer=ddp", "trainer.accelerator=cpu", "model.dr_rate=0.1,0.3",
+                            f"hydra.sweep.dir={tmp_path / 'sweep'}", cwd=tmp_path)
     assert_user_error(result, "trainer.strategy=ddp", "-m", "trainer.devices=1")
 
 
