@@ -121,19 +121,40 @@ def test_fused_adamw_steps_with_clipped_gradients(precision):
     assert len(seen) == 2 and all(norm <= 1e-3 * 1.01 for norm in seen)
 
 
-@pytest.mark.parametrize("allowed", [False, True])
-def test_fitting_sets_whether_attention_may_use_cudnn(allowed):
-    """cuDNN's attention plans every new batch shape (neka/model/attention.py): left out unless asked for."""
-    model = NekaClassifier(num_labels=2, vocab_size=50, pad_id=1, optimizer=OPTIMIZER, scheduler=SCHEDULER,
-                           encoder=TINY, cudnn_attention=allowed)
+@pytest.mark.parametrize("overrides, allowed", [([], False), (["model.cudnn_attention=true"], True)])
+def test_fitting_sets_whether_attention_may_use_cudnn(overrides, allowed):
+    """cuDNN's attention plans every new batch shape (neka/model/attention.py): left out of training
+    unless asked for. Evaluation runs in float32, where it does not apply: torch's switch stays as it was."""
+    from hydra.utils import instantiate
+    from pytorch_lightning import Callback, Trainer
+    from torch.utils.data import DataLoader
+
+    from neka.cli.configs import compose_config
+    from neka.data.batching import Collate
+
+    seen = {}
+
+    class CudnnSwitch(Callback):
+        def on_validation_start(self, trainer, module):
+            seen.setdefault("validate", torch.backends.cuda.cudnn_sdp_enabled())
+
+        def on_train_start(self, trainer, module):
+            seen["fit"] = torch.backends.cuda.cudnn_sdp_enabled()
+
+    cfg = compose_config("train", overrides)  # the model as neka.train instantiates it
+    model = instantiate(cfg.model, num_labels=2, vocab_size=50, pad_id=1, optimizer=cfg.optimizer,
+                        scheduler=cfg.scheduler, _convert_="all")
+    rows = DataLoader([(np.arange(2, 2 + n) % 50, n, n % 2) for n in range(3, 7)], batch_size=4,
+                      collate_fn=Collate(pad_id=1))
+    trainer = Trainer(max_steps=1, accelerator="cpu", logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, callbacks=[CudnnSwitch()])
     torch.backends.cuda.enable_cudnn_sdp(not allowed)
     try:
-        model.setup("validate")  # evaluation runs in float32: cuDNN's attention does not apply there
-        assert torch.backends.cuda.cudnn_sdp_enabled() is not allowed
-        model.setup("fit")
-        assert torch.backends.cuda.cudnn_sdp_enabled() is allowed
+        trainer.validate(model, rows, verbose=False)
+        trainer.fit(model, rows)
     finally:
         torch.backends.cuda.enable_cudnn_sdp(True)  # torch's own default, for the tests after this one
+    assert seen == {"validate": not allowed, "fit": allowed}
 
 
 def test_cudnn_attention_must_be_a_boolean():

@@ -1,3 +1,6 @@
+import socket
+
+import huggingface_hub
 import pytest
 
 from neka.errors import NekaError
@@ -39,12 +42,25 @@ def test_missing_folder_and_unknown_kind_are_user_errors(tmp_path):
         load_tokenizer("bpe")
 
 
-def test_unreachable_hub_name_fails_fast_with_what_to_do():
-    with pytest.raises(NekaError, match=r"model.pretrained='neka-tests/no-such-model'.*"
-                                        r"set model.pretrained=./no-such-model"
-                                        r"|cannot load it from the hub"):
-        load_pretrained(lambda name, **kwargs: (_ for _ in ()).throw(OSError("not found")),
-                        "neka-tests/no-such-model", "model.pretrained")
+def not_found(name, **kwargs):
+    """A loader that finds no such model, in the local cache or on the hub."""
+    raise OSError("not found")
+
+
+def test_unreachable_hub_name_fails_fast_with_what_to_do(offline_hub):
+    with pytest.raises(NekaError, match=r"model.pretrained='neka-tests/no-such-model' is not a local folder, not in "
+                                        r"the Hugging Face cache, and the hub cannot be reached .*"
+                                        r"set model.pretrained=./no-such-model$"):
+        load_pretrained(not_found, "neka-tests/no-such-model", "model.pretrained")
+
+
+def test_a_name_the_reachable_hub_does_not_have_names_the_hubs_answer(monkeypatch):
+    """The hub answers (here a socket listening on this machine, as the endpoint) but has no such model."""
+    with socket.create_server(("127.0.0.1", 0)) as hub:
+        monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", f"http://127.0.0.1:{hub.getsockname()[1]}")
+        with pytest.raises(NekaError, match=r"^model.pretrained='neka-tests/no-such-model': cannot load it from the "
+                                            r"hub: not found$"):
+            load_pretrained(not_found, "neka-tests/no-such-model", "model.pretrained")
 
 
 def test_fast_path_gives_the_ids_of_transformers_own_call(word_tokenizer):
