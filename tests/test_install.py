@@ -20,12 +20,9 @@ QUICK = ["trainer.fast_dev_run=true", "data.max_rows=200", "tokenizer.vocab_size
 @pytest.fixture(scope="module")
 def wheel_env(tmp_path_factory) -> Path:
     dist, venv = tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("wheel-env") / "venv"
-    source = tmp_path_factory.mktemp("source")  # a copy: setuptools leaves build/ in the folder it builds
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source)
-    for folder in ("conf", "neka"):
-        shutil.copytree(ROOT / folder, source / folder, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    source = tmp_path_factory.mktemp("source") / "neka"  # setuptools builds in build/ and *.egg-info/ of the source
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", "build", "*.egg-info", "outputs", "multirun", ".venv", "__pycache__", ".pytest_cache"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
                            capture_output=True, text=True, env=CLEAN_ENV)
     assert built.returncode == 0, built.stderr[-3000:]

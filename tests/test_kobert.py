@@ -156,7 +156,7 @@ def test_kobert_experiment_trains_end_to_end_offline(layouts, layout, tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     trained, scored = (json.loads((run_dir / name).read_text()) for name in ("metrics.json", "eval/metrics.json"))
     assert scored["test_acc"] == pytest.approx(trained["test_acc"], abs=1e-6)
-    assert scored["test_ce"] == pytest.approx(trained["test_ce"], rel=1e-4)  # the same ids, to the logits
+    assert scored["test_ce"] == pytest.approx(trained["test_ce"], rel=1e-4)  # the ids training saw, to the logit
     assert json.loads((run_dir / "vocab" / "neka_tokenizer.json").read_text())["layout"] == layout
     log = (run_dir / "train.log").read_text()
     assert "sample 0: [CLS] ▁" in log and "[UNK] share" in log
