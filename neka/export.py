@@ -1,8 +1,8 @@
 """`python -m neka.export`: a run as a standard Hugging Face model folder.
 
-neka's classifier is BERT -> pooled output -> dropout -> linear, the architecture of
-`BertForSequenceClassification`, so the export is that class with the run's weights
-(safetensors), `id2label`/`label2id` from labels.json, and the tokenizer files. A KoBERT run
+neka's classifier is encoder -> pooling -> dropout -> linear, the architecture of each family's
+own `*ForSequenceClassification` (neka/export_heads.py), so the export is that class with the
+run's weights (safetensors), `id2label`/`label2id` from labels.json, and the tokenizer files. A KoBERT run
 exports KoBERT's SentencePiece files, which `neka.tokenization.loading.load_saved_tokenizer` reads.
 """
 
@@ -12,12 +12,13 @@ from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
-from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
+from transformers import PreTrainedModel
 
 from neka.atomic import atomic_path
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.errors import NekaError
+from neka.export_heads import build_sequence_classifier
 from neka.runs.files import write_json_atomic
 from neka.runs.trained import TrainedRun, open_run
 from neka.tokenization.huggingface import HFTokenizer
@@ -34,24 +35,13 @@ def main(cfg: DictConfig) -> None:
 
 
 def sequence_classifier(run: TrainedRun) -> PreTrainedModel:
-    encoder_config = run.model.encoder.config
-    if encoder_config.model_type != "bert":
-        raise NekaError(f"run_dir: export writes BertForSequenceClassification; this run's encoder is a "
-                        f"{encoder_config.model_type!r} model")
     if run.is_regression:  # one output, read by transformers as a regression (MSE) head
         heads = {"num_labels": 1, "problem_type": "regression", "id2label": {0: run.inputs["label_column"]},
                  "label2id": {run.inputs["label_column"]: 0}}
     else:
         heads = {"id2label": dict(enumerate(run.label_names)), "label2id": run.label_map,
                  "problem_type": "single_label_classification"}
-    settings = {**encoder_config.to_dict(), **heads, "classifier_dropout": run.model.hparams.dr_rate,
-                "architectures": ["BertForSequenceClassification"]}
-    config = AutoConfig.for_model(**settings)
-    model = AutoModelForSequenceClassification.from_config(config)
-    state = {f"bert.{name}": tensor for name, tensor in run.model.encoder.state_dict().items()}
-    state.update({f"classifier.{name}": tensor for name, tensor in run.model.classifier.state_dict().items()})
-    model.load_state_dict(state, strict=True)
-    return model.eval()
+    return build_sequence_classifier(run.model, heads)
 
 
 def export_run(run: TrainedRun, out: Path) -> None:

@@ -18,6 +18,7 @@ from neka.data.datamodule import NekaDataModule
 from neka.data.split_record import save_split_record
 from neka.errors import NekaError
 from neka.model.classifier import NekaClassifier
+from neka.model.families import longest_max_len
 from neka.model.precision import choose_precision
 from neka.runs.callbacks import build_callbacks, default_monitor
 from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
@@ -69,9 +70,10 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
                               _partial_=True, _convert_="all")
     # the labels as an array, past Hydra: through instantiate each became an OmegaConf node (15.3 s, 247 MB at 160,000)
     model: NekaClassifier = build_model(train_labels=data.encoded["train"].labels)
-    if data.max_len > model.max_positions:
-        raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {model.max_positions} positions; "
-                        f"set data.max_len={model.max_positions} or less")
+    longest = longest_max_len(model.encoder.config, data.tokenizer)
+    if data.max_len > longest:
+        raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {longest} positions "
+                        f"({model.encoder.config.model_type}); set data.max_len={longest} or less")
     if not cfg.get("resume"):  # a resumed run keeps the files its first start wrote
         save_labels(run_dir, data.label_map)
         save_inputs(run_dir, data.input_columns, data.label_column, data.task)

@@ -10,6 +10,7 @@ from neka.cli.resolvers import packaged_data_path
 from neka.data.datamodule import NekaDataModule
 from neka.data.encoding_cache import NOT_IN_KEY, cache_folder
 from neka.tokenization.loading import load_tokenizer
+from neka.tokenization.wordpiece import train_wordpiece
 
 SETTINGS = {"kind": "wordpiece", "vocab_size": 2000}
 
@@ -64,3 +65,27 @@ def test_every_constructor_argument_is_in_the_key_unless_listed_as_not_changing_
     assert folder(max_len=32) != folder(max_len=64)
     assert folder(batch_size=8, num_workers=1) == folder(batch_size=16, num_workers=0)
     assert set(NOT_IN_KEY) <= set(inspect.signature(NekaDataModule).parameters)  # the list names real arguments
+
+
+def test_a_tokenizer_replaced_in_the_same_folder_is_not_met_by_the_old_encoding(tmp_path, caplog):
+    table = tmp_path / "reviews.tsv"
+    pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(300).to_csv(table, sep="\t", index=False)
+    texts = pd.read_csv(table, sep="\t")["document"].tolist()
+    folder, settings = tmp_path / "encoder", {"kind": "hf", "pretrained": str(tmp_path / "encoder")}
+
+    def setup_with_folder() -> NekaDataModule:
+        data = NekaDataModule(str(table), "label", partial(load_tokenizer, **settings), text_columns=["document"],
+                              cache_dir=str(tmp_path / "cache"), tokenizer_settings=settings)
+        data.setup("fit")
+        return data
+
+    train_wordpiece(texts, vocab_size=400, min_frequency=2, lowercase=False).save_pretrained(folder)
+    first = setup_with_folder()
+    train_wordpiece(texts, vocab_size=2000, min_frequency=2, lowercase=False).save_pretrained(folder)  # same path
+    caplog.set_level("INFO", logger="neka.data.encoding_cache")
+    second = setup_with_folder()
+    assert "reused" not in caplog.text
+    assert len(second.tokenizer) > len(first.tokenizer)
+    assert not np.array_equal(second.encoded["train"].token_ids, first.encoded["train"].token_ids)
+    setup_with_folder()  # the same files again: the second encoding is reused
+    assert "reused the encoding cached" in caplog.text

@@ -6,8 +6,8 @@ Besides skipping the reading, vocabulary training and tokenisation, this keeps r
 reproducible: the WordPiece trainer of `tokenizers` breaks ties in hash-map order, so training
 twice on the same texts can give other pieces or other ids (huggingface/tokenizers#1794; on
 160,000 reviews, the same 8,000 pieces with 2,199 at other ids). The key hashes the table
-files' bytes and every setting that changes the encoding, so an edited file or setting never
-meets a stale entry.
+files' bytes, every setting that changes the encoding and a pretrained tokenizer's files or commit
+(neka/tokenization/identity.py), so an edited file, setting or tokenizer never meets a stale entry.
 """
 
 import hashlib
@@ -23,6 +23,7 @@ import pytorch_lightning as pl
 from neka.atomic import atomic_path
 from neka.data.tables import check_table_file
 from neka.data.transform import EncodedRows
+from neka.tokenization.identity import tokenizer_identity
 from neka.tokenization.interface import NekaTokenizer
 from neka.tokenization.loading import load_saved_tokenizer
 
@@ -62,14 +63,21 @@ def cache_key(files: list[str], settings: dict) -> str:
 
 
 def cache_folder(data: pl.LightningDataModule) -> Path | None:
-    """The DataModule's entry under its `cache_dir`, keyed by its table files' bytes and settings;
-    None when nothing is cached (no cache_dir, no tokenizer settings, or a trained run's label map)."""
+    """The DataModule's entry under its `cache_dir`, keyed by its table files' bytes, its settings and
+    a pretrained tokenizer's identity; None when nothing is cached (no cache_dir, no tokenizer
+    settings, a trained run's label map, or a hub tokenizer whose commit cannot be known)."""
     if not data.cache_dir or data.tokenizer_settings is None or data.label_map:
         return None
     files = data.table_files
     for key, path in files.items():
         check_table_file(path, key)  # a missing file is reported as the reader reports it
-    return Path(data.cache_dir) / cache_key(list(files.values()), {"files": list(files), **encoding_settings(data)})
+    settings = {"files": list(files), **encoding_settings(data)}
+    pretrained = data.tokenizer_settings.get("pretrained")
+    if pretrained:  # the tokenizer's files or commit, not only its name: a replaced tokenizer is another entry
+        settings["tokenizer_identity"] = tokenizer_identity(str(pretrained))
+        if settings["tokenizer_identity"] is None:
+            return None
+    return Path(data.cache_dir) / cache_key(list(files.values()), settings)
 
 
 def encoding_settings(data: pl.LightningDataModule) -> dict:

@@ -1,4 +1,4 @@
-"""NekaClassifier: the KoBERT notebook's BERTClassifier (encoder -> pooled output -> dropout -> linear)
+"""NekaClassifier: the KoBERT notebook's BERTClassifier (encoder -> pooling -> dropout -> linear)
 as a LightningModule, with its attention mask, metrics, AdamW and warmup schedule."""
 
 import logging
@@ -19,7 +19,9 @@ from neka.hub import load_pretrained
 from neka.model.attention import allow_cudnn_attention
 from neka.model.dropout import CHOICES as CPU_DROPOUTS
 from neka.model.dropout import choose_cpu_dropout, use_numpy_masks
+from neka.model.families import attention_implementation, segment_inputs
 from neka.model.metrics import RegressionMetrics, SplitMetrics
+from neka.model.pooling import Pooling, drop_untrained_pooler, resolve_pooling
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +46,18 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
     """A pretrained encoder by name or folder, or a fresh BERT sized by `encoder` (model=tiny)
     whose vocabulary is the tokenizer's, or (`encoder_config`, from a checkpoint) the same
     architecture as a saved run, whose weights the checkpoint then fills in.
-    `attn_implementation`: sdpa (torch's fused attention kernel) or eager (the reference code)."""
+    `attn_implementation`: sdpa (torch's fused attention kernel) or eager (the reference code), or
+    the encoder's eager attention where it has no SDPA path (neka/model/families.py)."""
     if encoder_config:
-        return AutoModel.from_config(AutoConfig.for_model(**encoder_config), attn_implementation=attn_implementation)
+        config = AutoConfig.for_model(**encoder_config)
+        return AutoModel.from_config(config, attn_implementation=attention_implementation(config, attn_implementation))
     if pretrained:
-        model = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained",
-                                trust_remote_code=trust_remote_code, attn_implementation=attn_implementation)
+        config = load_pretrained(AutoConfig.from_pretrained, pretrained, "model.pretrained",
+                                 trust_remote_code=trust_remote_code)
+        model, loading = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained", config=config,
+                                         trust_remote_code=trust_remote_code, output_loading_info=True,
+                                         attn_implementation=attention_implementation(config, attn_implementation))
+        drop_untrained_pooler(model, loading["missing_keys"])
         model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
         if model.config.vocab_size < vocab_size:
             raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the "
@@ -83,7 +91,7 @@ class NekaClassifier(pl.LightningModule):
                  encoder_config: dict | None = None, class_weights: str | None = None,
                  train_labels: np.ndarray | None = None, task: str = "classification", regression_loss: str = "mse",
                  trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto",
-                 cudnn_attention: bool = False):
+                 cudnn_attention: bool = False, pooling: str = "auto"):
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
@@ -98,6 +106,8 @@ class NekaClassifier(pl.LightningModule):
                                      attn_implementation)
         # saved in every checkpoint, so evaluate/predict rebuild the encoder offline, without model.pretrained
         self.hparams["encoder_config"] = self.encoder.config.to_dict()
+        self.hparams["pooling"] = resolve_pooling(pooling, self.encoder)  # auto's answer, for the rebuilt model
+        self.pooling = Pooling(self.hparams["pooling"], self.encoder)
         self.dropout = nn.Dropout(dr_rate)
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
         # attributes, not a ModuleDict: a key named "train" would shadow nn.Module.train
@@ -122,18 +132,12 @@ class NekaClassifier(pl.LightningModule):
             use_numpy_masks(self)
         allow_cudnn_attention(self.hparams.cudnn_attention)
 
-    @property
-    def max_positions(self) -> int:
-        return self.encoder.config.max_position_embeddings
-
     def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor,
                 token_type_ids: torch.Tensor) -> torch.Tensor:
         attention_mask = make_attention_mask(valid_length, input_ids.shape[1])
         outputs = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                               token_type_ids=token_type_ids)
-        pooled = getattr(outputs, "pooler_output", None)
-        if pooled is None:  # encoders without a pooler (DistilBERT): the [CLS] position
-            pooled = outputs.last_hidden_state[:, 0]
+                               **segment_inputs(self.encoder.config, token_type_ids))
+        pooled = self.pooling(outputs, attention_mask)
         with full_precision(pooled.device):  # the logits the loss and metrics see, not rounded to bfloat16
             return self.classifier(self.dropout(pooled.float()))
 

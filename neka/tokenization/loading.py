@@ -4,15 +4,16 @@ WordPiece vocabulary trained on the training split; and the tokenizer a run fold
 from collections.abc import Iterable
 from pathlib import Path
 
-from huggingface_hub import snapshot_download
+from huggingface_hub import _CACHED_NO_EXIST, constants, file_exists, snapshot_download, try_to_load_from_cache
+from huggingface_hub.errors import HfHubHTTPError
 from omegaconf import DictConfig, OmegaConf
 from transformers import AutoTokenizer
 
 from neka.errors import NekaError
-from neka.hub import load_pretrained
+from neka.hub import hub_reachable, load_pretrained
 from neka.tokenization.huggingface import HFTokenizer
 from neka.tokenization.interface import NekaTokenizer
-from neka.tokenization.kobert import SAVED_MARKER, KoBertTokenizer
+from neka.tokenization.kobert import MONOLOGG_MODEL, SAVED_MARKER, KoBertTokenizer
 from neka.tokenization.wordpiece import train_wordpiece
 
 
@@ -24,6 +25,8 @@ def load_tokenizer(kind: str, pretrained: str | None = None, vocab_size: int = 8
     if kind == "hf":
         if not pretrained:
             raise NekaError("tokenizer.pretrained: give a Hugging Face tokenizer's name or folder (tokenizer=hf)")
+        if has_kobert_files(pretrained):
+            return load_pretrained(load_kobert, pretrained, pretrained_key)
         backend = load_pretrained(AutoTokenizer.from_pretrained, pretrained, pretrained_key,
                                   trust_remote_code=trust_remote_code)
         return HFTokenizer(backend, pretrained)
@@ -50,6 +53,26 @@ def load_kobert(name_or_path: str, local_files_only: bool = False) -> KoBertToke
         return KoBertTokenizer(name_or_path)
     folder = snapshot_download(name_or_path, allow_patterns=["*.model", "vocab.txt"], local_files_only=local_files_only)
     return KoBertTokenizer(folder, name=name_or_path)
+
+
+def has_kobert_files(name_or_path: str) -> bool:
+    """Whether a folder or hub repository holds KoBERT's SentencePiece files (monologg's layout), as
+    DistilKoBERT's does beside a DistilBERT config: AutoTokenizer would read its vocab.txt as a
+    WordPiece vocabulary and split text into other pieces than the encoder learnt."""
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return (path / MONOLOGG_MODEL).is_file()
+    if path.exists() or name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1:
+        return False
+    cached = try_to_load_from_cache(name_or_path, MONOLOGG_MODEL)
+    if isinstance(cached, str) or cached is _CACHED_NO_EXIST:
+        return isinstance(cached, str)
+    if constants.HF_HUB_OFFLINE or not hub_reachable():
+        return False
+    try:
+        return file_exists(name_or_path, MONOLOGG_MODEL)
+    except HfHubHTTPError:
+        return False
 
 
 def load_saved_tokenizer(folder: Path) -> NekaTokenizer:

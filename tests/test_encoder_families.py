@@ -1,0 +1,204 @@
+"""Every encoder family fine-tuned the same way (`model=bert model.pretrained=DIR`): a small random
+encoder of each architecture, saved as its published checkpoints are, beside a tokenizer of its
+kind trained on the shipped reviews. Each trains on single sentences and on pairs, evaluates,
+predicts, serves, exports to its own *ForSequenceClassification, and refuses a max_len its
+positions cannot hold."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sentencepiece as spm
+import torch
+from fastapi.testclient import TestClient
+from tokenizers import ByteLevelBPETokenizer
+from transformers import (
+    AutoModelForSequenceClassification,
+    DebertaV2Config,
+    DebertaV2ForMaskedLM,
+    DebertaV2Tokenizer,
+    DistilBertConfig,
+    DistilBertForMaskedLM,
+    DistilBertModel,
+    DistilBertTokenizer,
+    ElectraConfig,
+    ElectraForPreTraining,
+    ElectraTokenizer,
+    RobertaConfig,
+    RobertaForMaskedLM,
+    RobertaTokenizer,
+    XLMRobertaConfig,
+    XLMRobertaForMaskedLM,
+    XLMRobertaTokenizer,
+    pipeline,
+)
+
+from neka.cli.resolvers import packaged_data_path
+from neka.inference.scoring import encode_frame, predict_outputs
+from neka.runs.trained import open_run
+from neka.serve.app import build_app
+from neka.tokenization.kobert import MONOLOGG_MODEL, KoBertTokenizer
+from neka.tokenization.wordpiece import train_wordpiece
+
+from conftest import assert_user_error, run_in_process
+
+SIZE = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
+DISTIL_SIZE = {"dim": 32, "n_layers": 1, "n_heads": 2, "hidden_dim": 64}
+REVIEWS = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(2000)
+TEXTS = REVIEWS["document"].astype(str).tolist()
+ROWS = ["data.max_rows=120", "data.batch_size=40", "data.max_len=32", "trainer.max_epochs=1"]
+# family -> the longest max_len its folder's encoder takes
+# (RoBERTa's 514 positions start after the padding id; ELECTRA's table is set to 128; DeBERTa's tokenizer says 256)
+LONGEST = {"roberta": 512, "xlm-roberta": 512, "electra": 128, "distilbert": 512, "distilkobert": 512,
+           "deberta-v2": 256}
+
+
+def sentencepiece_pieces(vocab_size: int = 1200) -> list[tuple[str, float]]:
+    """A unigram model's pieces and scores, its own specials left out."""
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(TEXTS), model_writer=model, vocab_size=vocab_size,
+                                   character_coverage=0.99, minloglevel=2, num_threads=1)
+    sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    return [(sp.id_to_piece(i), sp.get_score(i)) for i in range(3, sp.get_piece_size())]
+
+
+def wordpiece_vocab() -> dict[str, int]:
+    tokenizer = train_wordpiece(TEXTS, vocab_size=600, min_frequency=2, lowercase=False)
+    return tokenizer.get_vocab()
+
+
+def kobert_files(folder: Path) -> int:
+    """monologg's KoBERT layout (SentencePiece model + vocab.txt), specials at KoBERT's ids."""
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(TEXTS), model_writer=model, vocab_size=1200,
+                                   unk_piece="[UNK]", unk_id=0, pad_piece="[PAD]", pad_id=1, bos_piece="[CLS]",
+                                   bos_id=2, eos_piece="[SEP]", eos_id=3, user_defined_symbols=["[MASK]"],
+                                   character_coverage=0.99, minloglevel=2, num_threads=1)
+    sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    (folder / MONOLOGG_MODEL).write_bytes(model.getvalue())
+    (folder / "vocab.txt").write_text("".join(f"{sp.id_to_piece(i)}\n" for i in range(sp.get_piece_size())),
+                                      encoding="utf-8")
+    return sp.get_piece_size()
+
+
+def build_family(family: str, folder: Path, pieces: list[tuple[str, float]]) -> Path:
+    """An encoder of `family` as its checkpoints are published (a pretraining head, no pooler
+    weights), with a tokenizer of its kind."""
+    folder.mkdir()
+    if family == "roberta":  # KLUE RoBERTa: byte-level BPE, one token type, 514 positions
+        bpe = ByteLevelBPETokenizer()
+        bpe.train_from_iterator(TEXTS, vocab_size=600, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
+                                show_progress=False)
+        bpe.save_model(str(folder))
+        tokenizer = RobertaTokenizer(vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"))
+        model = RobertaForMaskedLM(RobertaConfig(vocab_size=len(tokenizer), type_vocab_size=1,
+                                                 max_position_embeddings=514, pad_token_id=1, **SIZE))
+    elif family == "xlm-roberta":  # XLM-R, multilingual-e5: SentencePiece unigram, fairseq's special ids
+        vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), *pieces, ("<mask>", 0.0)]
+        tokenizer = XLMRobertaTokenizer(vocab=vocab)
+        model = XLMRobertaForMaskedLM(XLMRobertaConfig(vocab_size=len(tokenizer), type_vocab_size=1,
+                                                       max_position_embeddings=514, pad_token_id=1, **SIZE))
+    elif family == "electra":
+        tokenizer = ElectraTokenizer(vocab=wordpiece_vocab(), do_lower_case=False)
+        model = ElectraForPreTraining(ElectraConfig(vocab_size=len(tokenizer), embedding_size=32, pad_token_id=1,
+                                                    max_position_embeddings=128, **SIZE))
+    elif family == "distilbert":
+        tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), do_lower_case=False)
+        model = DistilBertForMaskedLM(DistilBertConfig(vocab_size=len(tokenizer), pad_token_id=1, **DISTIL_SIZE))
+    elif family == "distilkobert":  # monologg/distilkobert: KoBERT's tokenizer files, a DistilBERT encoder
+        DistilBertModel(DistilBertConfig(vocab_size=kobert_files(folder), pad_token_id=1,
+                                         **DISTIL_SIZE)).save_pretrained(folder)
+        return folder
+    elif family == "deberta-v2":  # DeBERTa-v3: relative positions only, SentencePiece, no pooler
+        vocab = [("[PAD]", 0.0), ("[CLS]", 0.0), ("[SEP]", 0.0), ("[UNK]", 0.0), *pieces, ("[MASK]", 0.0)]
+        tokenizer = DebertaV2Tokenizer(vocab=vocab, unk_id=3, model_max_length=256)
+        model = DebertaV2ForMaskedLM(DebertaV2Config(vocab_size=len(tokenizer), relative_attention=True,
+                                                     position_biased_input=False, pos_att_type=["p2c", "c2p"],
+                                                     position_buckets=32, type_vocab_size=0, **SIZE))
+    else:
+        raise ValueError(family)
+    tokenizer.save_pretrained(folder)
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def encoder_folders(tmp_path_factory) -> dict[str, Path]:
+    root, pieces = tmp_path_factory.mktemp("encoders"), sentencepiece_pieces()
+    return {family: build_family(family, root / family, pieces) for family in LONGEST}
+
+
+@pytest.fixture(scope="module")
+def pair_table(tmp_path_factory) -> Path:
+    """Do two reviews share their sentiment?"""
+    path = tmp_path_factory.mktemp("pairs") / "pairs.csv"
+    head = REVIEWS.head(201)
+    pd.DataFrame({"premise": head["document"][:-1].to_numpy(), "hypothesis": head["document"][1:].to_numpy(),
+                  "same": (head["label"][:-1].to_numpy() == head["label"][1:].to_numpy()).astype(int)}
+                 ).to_csv(path, index=False)
+    return path
+
+
+def train(folder: Path, workdir: Path, *overrides: str) -> Path:
+    result = run_in_process("model=bert", f"model.pretrained={folder}", *ROWS, *overrides,
+                            f"hydra.run.dir={workdir / 'run'}", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir / "run"
+
+
+@pytest.mark.parametrize("family", list(LONGEST))
+def test_single_sentences_train_evaluate_predict_serve_and_export(family, encoder_folders, tmp_path):
+    run_dir = train(encoder_folders[family], tmp_path)
+    log = (run_dir / "train.log").read_text(encoding="utf-8")
+    assert "model.pooling=auto: the first token through a new dense layer" in log  # none has a trained pooler
+    assert ("has no SDPA attention; using its eager attention" in log) == (family == "deberta-v2")
+    evaluated = run_in_process(f"run_dir={run_dir}", cwd=tmp_path, module="neka.evaluate")
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    trained, scored = (json.loads((run_dir / name).read_text()) for name in ("metrics.json", "eval/metrics.json"))
+    assert scored["test_ce"] == pytest.approx(trained["test_ce"], rel=1e-4)
+
+    texts = REVIEWS["document"].tail(12).astype(str).tolist()
+    run = open_run(run_dir)
+    neka_scores = predict_outputs(run, encode_frame(run, pd.DataFrame({"document": texts}), "rows"), 16)
+    served = TestClient(build_app(run, batch_size=16, max_texts=50, max_bytes=60_000)).post(
+        "/predict", json={"texts": texts[:1]})
+    assert served.status_code == 200, served.text
+    assert served.json()["predictions"][0]["probabilities"]["1"] == pytest.approx(neka_scores[0, 1], abs=1e-5)
+
+    out = tmp_path / "hf"
+    exported = run_in_process(f"run_dir={run_dir}", f"out={out}", cwd=tmp_path, module="neka.export")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    model = AutoModelForSequenceClassification.from_pretrained(out)
+    assert model.config.model_type == run.model.encoder.config.model_type
+    if family == "distilkobert":  # the export carries KoBERT's SentencePiece files, which AutoTokenizer cannot read
+        tokenizer = KoBertTokenizer(out)
+        ids = [[tokenizer.cls_id, *row, tokenizer.sep_id] for row in tokenizer.encode_batch(texts)]
+        width = max(map(len, ids))
+        input_ids = torch.tensor([row + [tokenizer.pad_id] * (width - len(row)) for row in ids])
+        mask = (input_ids != tokenizer.pad_id).long()
+        exported_scores = model(input_ids=input_ids, attention_mask=mask).logits.softmax(-1)[:, 1].tolist()
+    else:
+        classifier = pipeline("text-classification", model=str(out), top_k=None)
+        exported_scores = [{s["label"]: s["score"] for s in row}["1"] for row in classifier(texts, truncation=True)]
+    assert np.allclose(exported_scores, neka_scores[:, 1], atol=1e-4)
+
+
+@pytest.mark.parametrize("family", list(LONGEST))
+def test_sentence_pairs_train_and_serve(family, encoder_folders, pair_table, tmp_path):
+    run_dir = train(encoder_folders[family], tmp_path, f"data.path={pair_table}", "data.test_path=null",
+                    "data.text_columns=[premise,hypothesis]", "data.label_column=same", "data.pair=true")
+    run = open_run(run_dir)
+    served = TestClient(build_app(run, batch_size=16, max_texts=50, max_bytes=60_000)).post(
+        "/predict", json={"pairs": [["정말 재밌다", "최고의 영화"]]})
+    assert served.status_code == 200, served.text
+
+
+@pytest.mark.parametrize("family", list(LONGEST))
+def test_max_len_beyond_the_encoders_positions_is_refused(family, encoder_folders, tmp_path):
+    longest = LONGEST[family]
+    result = run_in_process("model=bert", f"model.pretrained={encoder_folders[family]}", "data.max_rows=100",
+                            f"data.max_len={longest + 1}", "hydra.run.dir=run", cwd=tmp_path)
+    assert_user_error(result, "data.max_len", f"{longest + 1}", f"data.max_len={longest} or less")
