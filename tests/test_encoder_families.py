@@ -4,131 +4,40 @@ kind trained on the shipped reviews. Each trains on single sentences and on pair
 predicts, serves, exports to its own *ForSequenceClassification, and refuses a max_len its
 positions cannot hold."""
 
-import io
 import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import sentencepiece as spm
 import torch
 from fastapi.testclient import TestClient
-from tokenizers import ByteLevelBPETokenizer
-from transformers import (
-    AutoModelForSequenceClassification,
-    DebertaV2Config,
-    DebertaV2ForMaskedLM,
-    DebertaV2Tokenizer,
-    DistilBertConfig,
-    DistilBertForMaskedLM,
-    DistilBertModel,
-    DistilBertTokenizer,
-    ElectraConfig,
-    ElectraForPreTraining,
-    ElectraTokenizer,
-    RobertaConfig,
-    RobertaForMaskedLM,
-    RobertaTokenizer,
-    XLMRobertaConfig,
-    XLMRobertaForMaskedLM,
-    XLMRobertaTokenizer,
-    pipeline,
-)
+from transformers import AutoModelForSequenceClassification, pipeline
 
+from neka.bench.encoder_folders import build_family
 from neka.cli.resolvers import packaged_data_path
 from neka.inference.scoring import encode_frame, predict_outputs
 from neka.runs.trained import open_run
 from neka.serve.app import build_app
-from neka.tokenization.kobert import MONOLOGG_MODEL, KoBertTokenizer
-from neka.tokenization.wordpiece import train_wordpiece
+from neka.tokenization.kobert import KoBertTokenizer
 
 from conftest import assert_user_error, run_in_process
 
 SIZE = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64}
-DISTIL_SIZE = {"dim": 32, "n_layers": 1, "n_heads": 2, "hidden_dim": 64}
 REVIEWS = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(2000)
 TEXTS = REVIEWS["document"].astype(str).tolist()
 ROWS = ["data.max_rows=120", "data.batch_size=40", "data.max_len=32", "trainer.max_epochs=1"]
-# family -> the longest max_len its folder's encoder takes
-# (RoBERTa's 514 positions start after the padding id; ELECTRA's table is set to 128; DeBERTa's tokenizer says 256)
+# family -> the longest max_len its folder's encoder takes: 512 positions (RoBERTa's 514 start after the
+# padding id), ELECTRA's table set to 128, DeBERTa's tokenizer saying 256
 LONGEST = {"roberta": 512, "xlm-roberta": 512, "electra": 128, "distilbert": 512, "distilkobert": 512,
            "deberta-v2": 256}
-
-
-def sentencepiece_pieces(vocab_size: int = 1200) -> list[tuple[str, float]]:
-    """A unigram model's pieces and scores, its own specials left out."""
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(TEXTS), model_writer=model, vocab_size=vocab_size,
-                                   character_coverage=0.99, minloglevel=2, num_threads=1)
-    sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
-    return [(sp.id_to_piece(i), sp.get_score(i)) for i in range(3, sp.get_piece_size())]
-
-
-def wordpiece_vocab() -> dict[str, int]:
-    tokenizer = train_wordpiece(TEXTS, vocab_size=600, min_frequency=2, lowercase=False)
-    return tokenizer.get_vocab()
-
-
-def kobert_files(folder: Path) -> int:
-    """monologg's KoBERT layout (SentencePiece model + vocab.txt), specials at KoBERT's ids."""
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(TEXTS), model_writer=model, vocab_size=1200,
-                                   unk_piece="[UNK]", unk_id=0, pad_piece="[PAD]", pad_id=1, bos_piece="[CLS]",
-                                   bos_id=2, eos_piece="[SEP]", eos_id=3, user_defined_symbols=["[MASK]"],
-                                   character_coverage=0.99, minloglevel=2, num_threads=1)
-    sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
-    (folder / MONOLOGG_MODEL).write_bytes(model.getvalue())
-    (folder / "vocab.txt").write_text("".join(f"{sp.id_to_piece(i)}\n" for i in range(sp.get_piece_size())),
-                                      encoding="utf-8")
-    return sp.get_piece_size()
-
-
-def build_family(family: str, folder: Path, pieces: list[tuple[str, float]]) -> Path:
-    """An encoder of `family` as its checkpoints are published (a pretraining head, no pooler
-    weights), with a tokenizer of its kind."""
-    folder.mkdir()
-    if family == "roberta":  # KLUE RoBERTa: byte-level BPE, one token type, 514 positions
-        bpe = ByteLevelBPETokenizer()
-        bpe.train_from_iterator(TEXTS, vocab_size=600, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"],
-                                show_progress=False)
-        bpe.save_model(str(folder))
-        tokenizer = RobertaTokenizer(vocab=str(folder / "vocab.json"), merges=str(folder / "merges.txt"))
-        model = RobertaForMaskedLM(RobertaConfig(vocab_size=len(tokenizer), type_vocab_size=1,
-                                                 max_position_embeddings=514, pad_token_id=1, **SIZE))
-    elif family == "xlm-roberta":  # XLM-R, multilingual-e5: SentencePiece unigram, fairseq's special ids
-        vocab = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), *pieces, ("<mask>", 0.0)]
-        tokenizer = XLMRobertaTokenizer(vocab=vocab)
-        model = XLMRobertaForMaskedLM(XLMRobertaConfig(vocab_size=len(tokenizer), type_vocab_size=1,
-                                                       max_position_embeddings=514, pad_token_id=1, **SIZE))
-    elif family == "electra":
-        tokenizer = ElectraTokenizer(vocab=wordpiece_vocab(), do_lower_case=False)
-        model = ElectraForPreTraining(ElectraConfig(vocab_size=len(tokenizer), embedding_size=32, pad_token_id=1,
-                                                    max_position_embeddings=128, **SIZE))
-    elif family == "distilbert":
-        tokenizer = DistilBertTokenizer(vocab=wordpiece_vocab(), do_lower_case=False)
-        model = DistilBertForMaskedLM(DistilBertConfig(vocab_size=len(tokenizer), pad_token_id=1, **DISTIL_SIZE))
-    elif family == "distilkobert":  # monologg/distilkobert: KoBERT's tokenizer files, a DistilBERT encoder
-        DistilBertModel(DistilBertConfig(vocab_size=kobert_files(folder), pad_token_id=1,
-                                         **DISTIL_SIZE)).save_pretrained(folder)
-        return folder
-    elif family == "deberta-v2":  # DeBERTa-v3: relative positions only, SentencePiece, no pooler
-        vocab = [("[PAD]", 0.0), ("[CLS]", 0.0), ("[SEP]", 0.0), ("[UNK]", 0.0), *pieces, ("[MASK]", 0.0)]
-        tokenizer = DebertaV2Tokenizer(vocab=vocab, unk_id=3, model_max_length=256)
-        model = DebertaV2ForMaskedLM(DebertaV2Config(vocab_size=len(tokenizer), relative_attention=True,
-                                                     position_biased_input=False, pos_att_type=["p2c", "c2p"],
-                                                     position_buckets=32, type_vocab_size=0, **SIZE))
-    else:
-        raise ValueError(family)
-    tokenizer.save_pretrained(folder)
-    model.save_pretrained(folder)
-    return folder
+OPTIONS = {"electra": {"max_positions": 128}, "deberta-v2": {"tokenizer_max_length": 256}}
 
 
 @pytest.fixture(scope="module")
 def encoder_folders(tmp_path_factory) -> dict[str, Path]:
-    root, pieces = tmp_path_factory.mktemp("encoders"), sentencepiece_pieces()
-    return {family: build_family(family, root / family, pieces) for family in LONGEST}
+    root = tmp_path_factory.mktemp("encoders")
+    return {family: build_family(family, root / family, TEXTS, SIZE, **OPTIONS.get(family, {})) for family in LONGEST}
 
 
 @pytest.fixture(scope="module")
