@@ -111,3 +111,11 @@ def test_max_len_beyond_the_encoders_positions_is_refused(family, encoder_folder
     result = run_in_process("model=bert", f"model.pretrained={encoder_folders[family]}", "data.max_rows=100",
                             f"data.max_len={longest + 1}", "hydra.run.dir=run", cwd=tmp_path)
     assert_user_error(result, "data.max_len", f"{longest + 1}", f"data.max_len={longest} or less")
+
+
+def test_kobert_recipe_runs_on_distilkobert(encoder_folders, tmp_path):
+    """`+experiment=kobert model.pretrained=monologg/distilkobert`: KoBERT's tokenizer, a DistilBERT encoder."""
+    result = run_in_process("+experiment=kobert", f"model.pretrained={encoder_folders['distilkobert']}", *ROWS,
+                            "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "run" / "vocab" / "neka_tokenizer.json").read_text())["layout"] == "monologg"
