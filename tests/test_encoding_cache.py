@@ -3,12 +3,14 @@
 import inspect
 from functools import partial
 
+import huggingface_hub
 import numpy as np
 import pandas as pd
 
 from neka.cli.resolvers import packaged_data_path
 from neka.data.datamodule import NekaDataModule
 from neka.data.encoding_cache import NOT_IN_KEY, cache_folder
+from neka.tokenization.identity import tokenizer_identity
 from neka.tokenization.loading import load_tokenizer
 from neka.tokenization.wordpiece import train_wordpiece
 
@@ -89,3 +91,14 @@ def test_a_tokenizer_replaced_in_the_same_folder_is_not_met_by_the_old_encoding(
     assert not np.array_equal(second.encoded["train"].token_ids, first.encoded["train"].token_ids)
     setup_with_folder()  # the same files again: the second encoding is reused
     assert "reused the encoding cached" in caplog.text
+
+
+def test_a_hub_tokenizer_is_keyed_by_the_commit_its_name_resolves_to(tmp_path, monkeypatch, offline_hub):
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    assert tokenizer_identity("org/encoder") is None  # offline and not cached: nothing to key by, nothing cached
+    refs = tmp_path / "models--org--encoder" / "refs"
+    refs.mkdir(parents=True)
+    (refs / "main").write_text("1111111")
+    first = tokenizer_identity("org/encoder")
+    (refs / "main").write_text("2222222")  # the cache now holds a newer commit of the same name
+    assert first == "commit:1111111" and tokenizer_identity("org/encoder") == "commit:2222222"
