@@ -81,13 +81,18 @@ def model_outputs(model: NekaClassifier, rows: EncodedRows, pad_id: int, batch_s
 
 def answer_rows(run: TrainedRun, rows: list[list[str]], outputs: np.ndarray) -> list[dict]:
     """One JSON-ready answer per row, for `predict input=-` and the server alike: the label, its
-    probability and every class's (rounded to 6 places), or the value for regression."""
+    probability and every class's (rounded to 6 places); for multi-label runs the labels that
+    reach their thresholds and every label's probability; or the value for regression."""
     names = run.label_names
+    label_sets = run.predicted_labels(outputs) if run.is_multilabel else None
     answers = []
-    for row, scores in zip(rows, outputs):
+    for index, (row, scores) in enumerate(zip(rows, outputs)):
         answer = {"text": row[0] if len(row) == 1 else row}
         if run.is_regression:
             answer["value"] = round(float(scores[0]), 6)
+        elif label_sets is not None:
+            answer["labels"] = label_sets[index]
+            answer["probabilities"] = {name: round(float(p), 6) for name, p in zip(names, scores)}
         else:
             best = int(scores.argmax())
             answer["label"] = names[best]

@@ -52,4 +52,4 @@ def load_thresholds(run_dir: Path, label_names: list[str]) -> np.ndarray:
     """In label id order; 0.5 for a run that has no thresholds.json."""
     path = run_dir / FILE_NAME
     saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    return np.array([saved.get(name, 0.5) for name in label_names], dtype=np.float32)
+    return np.array([saved.get(name, 0.5) for name in label_names], dtype=np.float64)  # as written: 0.01, not 0.00999
