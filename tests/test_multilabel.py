@@ -25,14 +25,11 @@ from neka.runs.thresholds import tune_thresholds
 from neka.runs.trained import open_run
 from neka.serve.app import build_app
 
+from conftest import MULTILABEL_SETTINGS as SETTINGS
 from conftest import assert_user_error, run_in_process
 
 TRAIN = Path(packaged_data_path("hate_speech/multilabel_train.tsv"))
 LABELS = ["gender", "hate", "offensive", "others"]
-# 360 training rows, 40 val, the 471 shipped test rows; a step checkpoint every 5 of the 12 steps
-SETTINGS = ("data=hate_multilabel", "data.max_rows=400", "data.batch_size=32", "tokenizer.vocab_size=2000",
-            "trainer.max_epochs=1", "trainer.deterministic=true", "model.thresholds=tune",
-            "callbacks.checkpoint.every_n_train_steps=5")
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +38,8 @@ def workdir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def label_set_run(workdir) -> tuple[Path, subprocess.CompletedProcess]:
-    result = run_in_process(*SETTINGS, "hydra.run.dir=sets", cwd=workdir)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return workdir / "sets", result
+def label_set_run(multilabel_run) -> tuple[Path, subprocess.CompletedProcess]:
+    return multilabel_run
 
 
 def indicator_table(rows: int) -> pd.DataFrame:
@@ -173,6 +168,7 @@ def test_label_columns_train_evaluate_and_predict(column_run, workdir):
 
 def test_a_killed_multilabel_run_resumes_to_the_uninterrupted_result(label_set_run, workdir):
     uninterrupted, _ = label_set_run
+    workdir = uninterrupted.parent  # beside it: the same data.cache_dir
     process = subprocess.Popen([sys.executable, "-m", "neka.train", *SETTINGS, "hydra.run.dir=killed"],
                                cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
