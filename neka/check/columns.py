@@ -19,7 +19,8 @@ def check_columns(frames: dict[str, pd.DataFrame], labels: dict[str, pd.Series],
     every = pd.concat(frames.values())
     cells = {column: pd.Series(cells_as_text(every[column]), index=range(len(every))) for column in input_columns}
     constant = [column for column, values in cells.items() if values.nunique() == 1]
-    unique = [column for column in input_columns if is_identifier(every[column], cells[column])]
+    unique = [column for column in input_columns
+              if is_identifier(every[column], cells[column], frames["train"][column])]
     candidates = [column for column in input_columns if column not in constant + unique]
     if is_regression:
         scores = {column: correlation(frames, labels, column) for column in candidates}
@@ -53,12 +54,18 @@ def drop_key(dropped: list[str], columns: list[str]) -> str:
     return f"data.drop_columns=[{','.join(map(str, [*dropped, *columns]))}]"
 
 
-def is_identifier(values: pd.Series, cells: pd.Series) -> bool:
-    """Distinct in every row, and not measurements with fractions (which may all differ)."""
+def is_identifier(values: pd.Series, cells: pd.Series, train: pd.Series) -> bool:
+    """Distinct in every row, and text (codes, names), or whole numbers that rise in file order
+    (row numbers) or have five digits or more (database keys). Whole numbers in a small range,
+    like the scores of a small class, may well all differ; measurements with fractions too."""
     if len(cells) < 3 or cells.nunique() < len(cells):
         return False
     numbers = pd.to_numeric(values, errors="coerce")
-    return not (numbers.notna().all() and (numbers % 1 != 0).any())
+    if numbers.isna().any():
+        return True
+    if (numbers % 1 != 0).any():
+        return False
+    return bool(pd.to_numeric(train.sort_index()).is_monotonic_increasing or numbers.abs().min() >= 10_000)
 
 
 def holdout_accuracy(frames: dict[str, pd.DataFrame], labels: dict[str, pd.Series], column: str | None) -> float:

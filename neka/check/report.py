@@ -25,7 +25,7 @@ def format_summary(report: dict, path: Path) -> str:
                                   for split, part in report["splits"].items())]
     if "classes" in report["labels"]:
         classes = list(report["labels"]["classes"].items())[:10]
-        lines.append("classes (train): " + ", ".join(f"{name} {splits['train']['share']:.1%}" for name, splits in classes))
+        lines.append("classes (train): " + ", ".join(f"{name} {part['train']['share']:.1%}" for name, part in classes))
     else:
         train = report["labels"]["distribution"]["train"]
         lines.append(f"target (train): mean {train['mean']:.4g}, std {train['std']:.4g}, min {train['min']:g}, "
