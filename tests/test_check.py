@@ -155,6 +155,8 @@ def test_what_would_stop_training_stops_the_check_in_one_line(tmp_path):
                             "hydra.run.dir=run", cwd=tmp_path, module="neka.check")
     assert_user_error(result, "data.drop_missing", "row 4")
     assert not (tmp_path / "run").exists()
+    no_model = run_in_process("tokenizer=hf", "hydra.run.dir=run", cwd=tmp_path, module="neka.check")
+    assert_user_error(no_model, "tokenizer.pretrained: tokenizer=hf takes model.pretrained in training")
 
 
 def test_training_warns_about_leakage_and_conflicts_at_start(tmp_path):

@@ -15,6 +15,7 @@ from neka.check.report import format_summary, write_report
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.data.datamodule import NekaDataModule
+from neka.errors import NekaError
 from neka.runs.outputs import no_folder_for_user_errors
 from neka.tokenization.loading import load_tokenizer, pretrained_key
 
@@ -27,8 +28,11 @@ def main(cfg: DictConfig) -> None:
 
 def run(cfg: DictConfig) -> dict:
     """Set the data up as training does, check it, write the report and print the summary."""
+    if pretrained_key(cfg.tokenizer) == "model.pretrained":  # in training it follows the encoder; no model here
+        raise NekaError(f"tokenizer.pretrained: tokenizer={cfg.tokenizer.kind} takes model.pretrained in training; "
+                        f"name it here, e.g. tokenizer.pretrained=klue/bert-base")
     tokenizer_settings = OmegaConf.to_container(cfg.tokenizer, resolve=True)
-    tokenizer_factory = partial(load_tokenizer, **tokenizer_settings, pretrained_key=pretrained_key(cfg.tokenizer))
+    tokenizer_factory = partial(load_tokenizer, **tokenizer_settings, pretrained_key="tokenizer.pretrained")
     data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
                                        tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # training's own stops (a missing column, one class, too many [UNK]) happen here
