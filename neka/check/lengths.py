@@ -30,7 +30,8 @@ def check_near_empty(rows: dict[str, pd.DataFrame], file_keys: dict[str, str]) -
         where = ", ".join(f"{split} {part['rows']}" for split, part in section.items() if part["rows"])
         findings.append(Finding("texts", count, f"{count} rows are empty or one character once spacing and "
                                                 f"punctuation are removed ({where})",
-                                f"remove them from {', '.join(sorted(set(file_keys.values())))}"))
+                                "remove them from " + ", ".join(dict.fromkeys(file_keys[split] for split, part
+                                                                              in section.items() if part["rows"]))))
     return {"near_empty": section}, findings
 
 
