@@ -12,6 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning import Callback, Trainer, seed_everything
 
+from neka.check.startup import warn_about_data
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.data.datamodule import NekaDataModule
@@ -67,6 +68,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
                                        tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
+    warn_about_data(data)  # leakage, conflicting labels, rows cut at max_len: neka.check's cheap part
     label_names = [] if data.is_regression else sorted(data.label_map, key=data.label_map.get)
     build_model = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
                               pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler, task=data.task,

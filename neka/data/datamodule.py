@@ -166,6 +166,12 @@ class NekaDataModule(pl.LightningDataModule):
         return {split: f"{'carved ' if split != 'train' and key == 'data.path' else ''}from {self.table_files[key]}"
                 for split, key in self.split_files.items()}
 
+    def split_frames(self) -> dict[str, pd.DataFrame]:
+        """Each split's rows as `setup` read them (missing cells handled, labels binned), at the positions it
+        chose, also when it reused a cached encoding: the cells, for neka.check. Each file is read once more."""
+        tables = {key: self._read(path, key) for key, path in self.table_files.items()}
+        return {split: tables[key].loc[self.split_positions[split]] for split, key in self.split_files.items()}
+
     def encode_rows_at(self, path: str, key: str, positions: np.ndarray, split: str) -> EncodedRows:
         """The rows at `positions` among a file's data rows, encoded as `setup` encodes a split: a
         finished run's recorded split, for evaluate, which sets the run's tokenizer, label map, task
@@ -228,6 +234,11 @@ class NekaDataModule(pl.LightningDataModule):
         if self.is_multilabel:
             return strata(self._label_sets(table, self.path), table.index)
         return None if self.is_regression else label_names(table[self.label_column])
+
+    def label_texts(self, frame: pd.DataFrame) -> pd.Series:
+        """Each multi-label row's label set as one text ("gender|hate", "" for none), for checks
+        that compare rows' labels."""
+        return pd.Series(["|".join(labels) for labels in self._label_sets(frame, self.path)], index=frame.index)
 
     def _label_sets(self, frame: pd.DataFrame, file_name: str) -> list[list[str]]:
         if self.label_columns:
