@@ -55,16 +55,22 @@ def confusion_figure(probabilities: np.ndarray, labels: np.ndarray, names: list[
                                                   torch.tensor(labels).long()).numpy()
     size = 2.5 + 0.6 * len(names)
     figure, axes = plt.subplots(figsize=(size, size))
+    draw_matrix(axes, matrix, names)
+    plt.setp(axes.get_xticklabels(), rotation=45, ha="right")
+    figure.tight_layout()
+    return figure
+
+
+def draw_matrix(axes, matrix: np.ndarray, names: list[str]) -> None:
+    """Counts in cells shaded by size; rows true, columns predicted."""
     axes.imshow(matrix, cmap="Blues")
-    axes.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axes.set_xticks(range(len(names)), names)
     axes.set_yticks(range(len(names)), names)
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
     for (row, column), count in np.ndenumerate(matrix):
         axes.text(column, row, str(count), ha="center", va="center",
                   color="white" if count > matrix.max() / 2 else "black")
-    figure.tight_layout()
-    return figure
 
 
 def _decisions(probabilities: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> tuple[torch.Tensor, ...]:
@@ -96,14 +102,7 @@ def label_confusion_figure(probabilities: np.ndarray, labels: np.ndarray, names:
     for axes in all_axes.flat[len(names):]:
         axes.axis("off")
     for axes, name, matrix in zip(all_axes.flat, names, matrices):
-        axes.imshow(matrix, cmap="Blues")
+        draw_matrix(axes, matrix, ["no", "yes"])
         axes.set_title(name)
-        axes.set_xticks([0, 1], ["no", "yes"])
-        axes.set_yticks([0, 1], ["no", "yes"])
-        axes.set_xlabel("predicted")
-        axes.set_ylabel("true")
-        for (row, column), value in np.ndenumerate(matrix):
-            axes.text(column, row, str(value), ha="center", va="center",
-                      color="white" if value > matrix.max() / 2 else "black")
     figure.tight_layout()
     return figure
