@@ -16,6 +16,8 @@ from pathlib import Path
 
 import hydra
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torch.utils.tensorboard import SummaryWriter
@@ -24,11 +26,19 @@ from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.data.datamodule import NekaDataModule
 from neka.data.labels import check_known_labels, encode_labels, label_names, regression_targets
+from neka.data.multilabel import indicator_sets, label_sets, multi_hot
 from neka.data.split_record import RecordedSplit, check_unchanged, describe_file, load_recorded_split
 from neka.data.tables import check_table_file, write_table
 from neka.data.transform import EncodedRows
 from neka.errors import NekaError
-from neka.inference.reports import confusion_figure, macro_f1, per_class_report, save_png_atomic
+from neka.inference.reports import (
+    confusion_figure,
+    label_confusion_figure,
+    macro_f1,
+    per_class_report,
+    per_label_report,
+    save_png_atomic,
+)
 from neka.inference.scoring import encode_frame, predict_outputs
 from neka.model.metrics import metrics_of_outputs
 from neka.runs.files import write_json_atomic
@@ -113,6 +123,8 @@ def rows_of_test_split(run: TrainedRun) -> EncodedRows:
 def rows_of_file(run: TrainedRun, path: Path, settings: DictConfig) -> EncodedRows:
     frame = run.read_table(path, "data.path", encoding=settings.encoding, sep=settings.sep,
                            has_header=settings.has_header)
+    if run.is_multilabel:
+        return encode_frame(run, frame, path.name, multilabel_targets(run, frame, path.name))
     label_column = run.inputs["label_column"]
     if label_column not in frame.columns:
         raise NekaError(f"data.path: {path.name} has no label column {label_column!r}; evaluation needs labels "
@@ -124,14 +136,27 @@ def rows_of_file(run: TrainedRun, path: Path, settings: DictConfig) -> EncodedRo
     return encode_frame(run, frame, path.name, encode_labels(names, run.label_map))
 
 
+def multilabel_targets(run: TrainedRun, frame: pd.DataFrame, file_name: str) -> np.ndarray:
+    """The file's label sets, read as the training table's were (label_sep or label_columns)."""
+    columns = run.inputs.get("label_columns") or [run.inputs["label_column"]]
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise NekaError(f"data.path: {file_name} has no label column(s) {missing}; evaluation needs labels "
+                        f"(python -m neka.predict scores unlabelled rows)")
+    sets = (indicator_sets(frame, columns, file_name) if run.inputs.get("label_columns")
+            else label_sets(frame[columns[0]], run.label_sep, file_name))
+    return multi_hot(sets, run.label_map, file_name)
+
+
 def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batch_size: int,
              accelerator: str, source: dict | None = None) -> dict[str, float]:
-    """metrics.json always (with the file scored, where known); for classes also report.csv and
-    the confusion matrix."""
+    """metrics.json always (with the file scored, where known); for classes and labels also
+    report.csv and the confusion matrix (multi-label: one 2x2 per label, at the run's thresholds)."""
     outputs = predict_outputs(run, rows, batch_size, accelerator, show_progress=True)
     labels, names = rows.labels, run.label_names
-    metrics = metrics_of_outputs(outputs, labels, split, run.is_regression)
-    if not run.is_regression:
+    thresholds = run.thresholds if run.is_multilabel else None
+    metrics = metrics_of_outputs(outputs, labels, split, run.task, thresholds, names)
+    if run.task == "classification":
         metrics[f"{split}_macro_f1"] = macro_f1(outputs, labels)
     out_dir.mkdir(parents=True, exist_ok=True)
     file = {"file": source["path"], "sha256": source["sha256"]} if source else {}
@@ -139,8 +164,12 @@ def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batc
                                                  "checkpoint": str(run.checkpoint)})
     if run.is_regression:
         return metrics
-    write_table(per_class_report(outputs, labels, names), out_dir / "report.csv", "eval")
-    figure = confusion_figure(outputs, labels, names)
+    if run.is_multilabel:
+        write_table(per_label_report(outputs, labels, names, thresholds), out_dir / "report.csv", "eval")
+        figure = label_confusion_figure(outputs, labels, names, thresholds)
+    else:
+        write_table(per_class_report(outputs, labels, names), out_dir / "report.csv", "eval")
+        figure = confusion_figure(outputs, labels, names)
     save_png_atomic(figure, out_dir / "confusion_matrix.png")
     with SummaryWriter(str(run.run_dir / "tb")) as writer:  # one figure per evaluated file
         writer.add_figure("test/confusion_matrix" if split == "test" else f"eval/{out_dir.name}/confusion_matrix",

@@ -4,6 +4,8 @@ neka's classifier is encoder -> pooling -> dropout -> linear, the architecture o
 own `*ForSequenceClassification` (neka/export_heads.py), so the export is that class with the
 run's weights (safetensors), `id2label`/`label2id` from labels.json, and the tokenizer files. A KoBERT run
 exports KoBERT's SentencePiece files, which `neka.tokenization.loading.load_saved_tokenizer` reads.
+A multi-label run exports `problem_type="multi_label_classification"` and its thresholds in
+config.json under `neka_thresholds`.
 """
 
 import shutil
@@ -23,6 +25,8 @@ from neka.runs.files import write_json_atomic
 from neka.runs.trained import TrainedRun, open_run
 from neka.tokenization.huggingface import HFTokenizer
 
+THRESHOLDS_KEY = "neka_thresholds"  # in config.json of a multi-label export: label -> decision threshold
+
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="export")
 def main(cfg: DictConfig) -> None:
@@ -38,9 +42,12 @@ def sequence_classifier(run: TrainedRun) -> PreTrainedModel:
     if run.is_regression:  # one output, read by transformers as a regression (MSE) head
         heads = {"num_labels": 1, "problem_type": "regression", "id2label": {0: run.inputs["label_column"]},
                  "label2id": {run.inputs["label_column"]: 0}}
-    else:
+    else:  # multi-label: pipeline(..., function_to_apply="sigmoid") gives neka's probabilities
         heads = {"id2label": dict(enumerate(run.label_names)), "label2id": run.label_map,
-                 "problem_type": "single_label_classification"}
+                 "problem_type": "multi_label_classification" if run.is_multilabel
+                 else "single_label_classification"}
+        if run.is_multilabel:  # a label applies where its probability reaches its threshold
+            heads[THRESHOLDS_KEY] = dict(zip(run.label_names, run.thresholds.tolist()))
     return build_sequence_classifier(run.model, heads)
 
 

@@ -1,8 +1,10 @@
 """`python -m neka.predict`: the predicted label and one probability per class for every row.
 
 A table in, the same table out (same format, same rows in the same order) with
-`predicted_label` and `prob_<label>` columns; or, with `input=-`, one row per line on stdin
-(fields separated by tabs for pair and table runs) and JSON lines on stdout.
+`predicted_label` and `prob_<label>` columns (multi-label runs: `predicted_labels`, the labels
+that reach their thresholds joined with the run's separator, empty for none); or, with
+`input=-`, one row per line on stdin (fields separated by tabs for pair and table runs) and JSON
+lines on stdout.
 """
 
 import dataclasses
@@ -67,10 +69,14 @@ def output_layout(path: Path, output: Path, reading: dict) -> TextLayout | None:
 
 
 def add_predictions(run: TrainedRun, frame: pd.DataFrame, outputs: np.ndarray) -> pd.DataFrame:
-    """`outputs` are class probabilities, or for regression one column of values."""
+    """`outputs` are class probabilities, each label's probability (multi-label), or for
+    regression one column of values."""
     names = run.label_names
     if run.is_regression:
         columns = {"predicted_value": outputs[:, 0]}
+    elif run.is_multilabel:
+        columns = {"predicted_labels": [run.label_sep.join(labels) for labels in run.predicted_labels(outputs)]}
+        columns.update({f"prob_{name}": outputs[:, index] for index, name in enumerate(names)})
     else:
         columns = {"predicted_label": [names[i] for i in outputs.argmax(axis=1)]}
         columns.update({f"prob_{name}": outputs[:, index] for index, name in enumerate(names)})

@@ -12,14 +12,17 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning import Callback, Trainer, seed_everything
 
+from neka.check.startup import warn_about_data
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.data.datamodule import NekaDataModule
 from neka.data.split_record import save_split_record
 from neka.errors import NekaError
+from neka.inference.scoring import model_outputs
 from neka.model.classifier import NekaClassifier
 from neka.model.families import longest_max_len
 from neka.model.precision import choose_precision
+from neka.runs.baselines import multilabel_baselines
 from neka.runs.callbacks import build_callbacks, default_monitor
 from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.runs.guard import refuse_relaunch_in_sweep
@@ -32,6 +35,7 @@ from neka.runs.progress import epoch_progress_bar
 from neka.runs.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
 from neka.runs.shared_vocabulary import share_tokenizer
 from neka.runs.summary import format_summary
+from neka.runs.thresholds import save_thresholds, tune_thresholds
 from neka.tokenization.loading import load_saved_tokenizer, load_tokenizer, pretrained_key
 
 log = logging.getLogger(__name__)
@@ -65,9 +69,12 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
                                        tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
+    warn_about_data(data)  # leakage, conflicting labels, rows cut at max_len: neka.check's cheap part
+    label_names = [] if data.is_regression else sorted(data.label_map, key=data.label_map.get)
     build_model = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
                               pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler, task=data.task,
-                              _partial_=True, _convert_="all")
+                              label_names=label_names if data.is_multilabel else None, _partial_=True,
+                              _convert_="all")
     # the labels as an array, past Hydra: through instantiate each became an OmegaConf node (15.3 s, 247 MB at 160,000)
     model: NekaClassifier = build_model(train_labels=data.encoded["train"].labels)
     longest = longest_max_len(model.encoder.config, data.tokenizer)
@@ -76,7 +83,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
                         f"({model.encoder.config.model_type}); set data.max_len={longest} or less")
     if not cfg.get("resume"):  # a resumed run keeps the files its first start wrote
         save_labels(run_dir, data.label_map)
-        save_inputs(run_dir, data.input_columns, data.label_column, data.task)
+        save_inputs(run_dir, data.input_columns, data.label_spec, data.task)
         save_vocabulary(run_dir, data.tokenizer)
         save_split_record(run_dir, data.table_files, data.split_files, data.split_positions)
 
@@ -98,8 +105,12 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     with sigint_exit_code(trainer):
         trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
         best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
-        metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
-                   **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
+        validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
+        if data.is_multilabel:  # the best weights are loaded now: decide where each label applies
+            thresholds = decide_thresholds(model, data, label_names, run_dir)
+            if thresholds != [model.hparams.thresholds] * len(label_names):
+                validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
+        metrics = {**validated, **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
     log_hparams(trainer.logger, cfg, metrics)  # TensorBoard's HPARAMS tab compares the runs of a sweep
     save_metrics(run_dir, metrics)
     log.info("run complete: wrote %s", run_dir / "metrics.json")  # a killed run's log lacks this line
@@ -107,14 +118,32 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
         link_latest(run_dir, Path(cfg.paths.latest))
     sizes = {split: len(rows) for split, rows in data.encoded.items()}
     parameter_count = sum(p.numel() for p in model.parameters())
-    class_names = [] if data.is_regression else sorted(data.label_map, key=data.label_map.get)
+    baselines = None
+    if data.is_multilabel:
+        baselines = multilabel_baselines(data.encoded["train"].labels, data.encoded["test"].labels, cfg.seed)
+        log.info("baselines on the test split: %s", baselines)
     if trainer.is_global_zero:  # under DDP every rank gets here
-        summary = format_summary(metrics, run_dir, best, sizes, data.task, parameter_count, class_names,
+        summary = format_summary(metrics, run_dir, best, sizes, data.task, parameter_count, label_names,
                                  time.perf_counter() - started, [data.label_warning] if data.label_warning else [],
-                                 data.origins)
+                                 data.origins, baselines)
         print(summary, flush=True)
         write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
     return metrics, monitor
+
+
+def decide_thresholds(model: NekaClassifier, data: NekaDataModule, label_names: list[str],
+                      run_dir: Path) -> list[float]:
+    """model.thresholds for every label, or with `tune` each label's best on the validation
+    split; set on the model for the metrics that follow and saved in thresholds.json."""
+    setting = model.hparams.thresholds
+    if setting == "tune":
+        probabilities = model_outputs(model, data.encoded["val"], data.pad_id, data.batch_size, model.device)
+        thresholds = tune_thresholds(probabilities, data.encoded["val"].labels, label_names)
+    else:
+        thresholds = [float(setting)] * len(label_names)
+    model.set_thresholds(thresholds)
+    save_thresholds(run_dir, label_names, thresholds)
+    return thresholds
 
 
 def command() -> None:

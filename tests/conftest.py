@@ -207,3 +207,19 @@ def tiny_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     assert result.returncode == 0, result.stderr[-3000:]
     [hydra_dir] = workdir.glob("outputs/*/*/.hydra")
     return hydra_dir.parent, result
+
+
+# the shipped multi-label comments: 360 training rows, 40 val, the 471 shipped test rows, with
+# thresholds tuned on val; a step checkpoint every 5 of the 12 steps, for the resume test
+MULTILABEL_SETTINGS = ("data=hate_multilabel", "data.max_rows=400", "data.batch_size=32", "tokenizer.vocab_size=2000",
+                       "trainer.max_epochs=1", "trainer.deterministic=true", "model.thresholds=tune",
+                       "callbacks.checkpoint.every_n_train_steps=5")
+
+
+@pytest.fixture(scope="session")
+def multilabel_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A multi-label run that the multi-label tests and the page test share: read it, or copy it."""
+    workdir = tmp_path_factory.mktemp("multilabel_run")
+    result = run_in_process(*MULTILABEL_SETTINGS, "hydra.run.dir=sets", cwd=workdir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir / "sets", result

@@ -8,24 +8,24 @@ from neka.errors import NekaError
 
 
 def test_drop_columns_leaves_the_rest_in_table_order(grades_table):
-    columns = select_input_columns(grades_table, "grades.csv", "학점", None, ["나이"])
+    columns = select_input_columns(grades_table, "grades.csv", ["학점"], None, ["나이"])
     assert columns == ["id", "중간고사", "기말고사"]
 
 
 def test_text_columns_pick_exactly_those(grades_table):
-    assert select_input_columns(grades_table, "g.csv", "학점", ["기말고사", "id"], []) == ["기말고사", "id"]
+    assert select_input_columns(grades_table, "g.csv", ["학점"], ["기말고사", "id"], []) == ["기말고사", "id"]
 
 
 def test_missing_column_suggests_the_closest(grades_table):
     with pytest.raises(NekaError, match=r"data.text_columns: no column '기말고사 ' .*did you mean '기말고사'"):
-        select_input_columns(grades_table, "g.csv", "학점", ["기말고사 "], [])
+        select_input_columns(grades_table, "g.csv", ["학점"], ["기말고사 "], [])
     with pytest.raises(NekaError, match=r"data.label_column: no column 'grade'"):
-        select_input_columns(grades_table, "g.csv", "grade", None, [])
+        select_input_columns(grades_table, "g.csv", ["grade"], None, [])
 
 
 def test_dropping_everything_is_an_error(grades_table):
     with pytest.raises(NekaError, match="no input column left"):
-        select_input_columns(grades_table, "g.csv", "학점", None, ["id", "중간고사", "기말고사", "나이"])
+        select_input_columns(grades_table, "g.csv", ["학점"], None, ["id", "중간고사", "기말고사", "나이"])
 
 
 def test_empty_cells_stop_the_run_or_are_dropped_on_request(caplog):

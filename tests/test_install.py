@@ -56,5 +56,5 @@ def test_wheel_trains_from_an_empty_folder_with_python_m_and_the_console_script(
                             ([str(wheel_env / "bin" / "neka-train")], tmp_path / "script")):
         run_dir = run_in_empty_folder([*command, *QUICK], folder)
         assert (run_dir / "labels.json").is_file() and (run_dir / "vocab").is_dir()
-    for name in ("neka-evaluate", "neka-predict", "neka-export", "neka-serve", "neka-vocab"):
+    for name in ("neka-evaluate", "neka-predict", "neka-export", "neka-serve", "neka-vocab", "neka-check"):
         assert (wheel_env / "bin" / name).is_file()

@@ -169,12 +169,12 @@ def test_evaluation_metrics_from_probabilities_are_the_training_metrics_from_log
     labels = torch.tensor([0, 2, 2, 1])
     training = SplitMetrics(num_labels=3)
     training.update(logits, labels)
-    evaluated = metrics_of_outputs(logits.softmax(-1).numpy(), labels.numpy(), "test", is_regression=False)
+    evaluated = metrics_of_outputs(logits.softmax(-1).numpy(), labels.numpy(), "test", "classification")
     assert evaluated == pytest.approx({f"test_{name}": metric.compute().item()
                                        for name, metric in (("acc", training.acc), ("ce", training.ce),
                                                             ("mse", training.mse))}, rel=1e-6)
     underflow = torch.tensor([[300.0, 0.0]]).softmax(-1).numpy()  # the label's probability is 0.0 in float32
-    assert np.isfinite(metrics_of_outputs(underflow, np.array([1]), "test", is_regression=False)["test_ce"])
+    assert np.isfinite(metrics_of_outputs(underflow, np.array([1]), "test", "classification")["test_ce"])
     values, targets = np.array([[1.0], [2.5], [2.0]], dtype=np.float32), np.array([1.5, 2.5, 3.0], dtype=np.float32)
-    assert metrics_of_outputs(values, targets, "val", is_regression=True) == pytest.approx(
+    assert metrics_of_outputs(values, targets, "val", "regression") == pytest.approx(
         {"val_mse": 1.25 / 3, "val_mae": 0.5, "val_r2": r2_score(targets, values[:, 0])}, rel=1e-4)

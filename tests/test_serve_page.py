@@ -61,9 +61,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def server_url(tiny_run):
+def server_url(request, tiny_run):
+    """The tiny run's server, or (indirect parametrisation) the named run fixture's."""
+    run_dir = request.getfixturevalue(request.param)[0] if hasattr(request, "param") else tiny_run[0]
     listener = listen("127.0.0.1", 0)
-    app = build_app(open_run(tiny_run[0]), batch_size=64, max_texts=8, max_bytes=100_000)
+    app = build_app(open_run(run_dir), batch_size=64, max_texts=8, max_bytes=100_000)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
@@ -116,3 +118,20 @@ def test_page_types_korean_clicks_and_draws_the_class_probabilities(browser, ser
     assert [browser.text(name) for name in best] == [served["label"]]
     if os.environ.get("NEKA_SCREENSHOT"):  # where to keep a picture of the page, for a person to look at
         Path(os.environ["NEKA_SCREENSHOT"]).write_bytes(base64.b64decode(browser.command("GET", "/screenshot")))
+
+
+@pytest.mark.parametrize("server_url", ["multilabel_run"], indirect=True)
+def test_page_marks_every_label_that_applies_in_a_multilabel_run(browser, server_url):
+    browser.command("POST", "/url", {"url": f"{server_url}/"})
+    field = browser.wait_for("#field0")[0]
+    text = "정말 못된 놈들이네 한심하다"
+    browser.command("POST", f"/element/{field}/value", {"text": text})
+    browser.command("POST", f"/element/{browser.find_all('#predict')[0]}/click", {})
+    names = [browser.text(bar) for bar in browser.wait_for("#bars .name")]
+    assert names == ["gender", "hate", "offensive", "others"]
+    served = httpx.post(f"{server_url}/predict", json={"texts": [text]}).json()["predictions"][0]
+    assert [browser.text(name) for name in browser.find_all(".bar.best .name")] == served["labels"]
+    applies = browser.text(browser.find_all("#bars .applies")[0])
+    assert applies == (f"applies: {', '.join(served['labels'])}" if served["labels"] else "no label applies")
+    about = browser.text(browser.find_all("#about")[0])
+    assert "4 labels, any number per text" in about

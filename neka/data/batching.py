@@ -25,8 +25,10 @@ class EncodedDataset(Dataset):
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, int, int | float]:
-        return self.rows.row(index), int(self.rows.first_segment_lengths[index]), self.rows.labels[index].item()
+    def __getitem__(self, index: int) -> tuple[np.ndarray, int, int | float | np.ndarray]:
+        label = self.rows.labels[index]  # a row of 0/1 values for multi-label rows
+        first_segment_length = int(self.rows.first_segment_lengths[index])
+        return self.rows.row(index), first_segment_length, label.item() if label.ndim == 0 else label
 
     def __getitems__(self, indices: list[int]) -> RowSelection:
         """The DataLoader calls this with a whole batch's indices, instead of __getitem__ per row."""
@@ -35,8 +37,10 @@ class EncodedDataset(Dataset):
 
 def select_rows(rows: Sequence[tuple[np.ndarray, int, int | float]]) -> RowSelection:
     """(ids, first segment length, label) tuples, as __getitem__ returns them, as a selection."""
+    labels = [label for _, _, label in rows]
     encoded = pack_rows([ids for ids, _, _ in rows], [first for _, first, _ in rows],
-                        torch.tensor([label for _, _, label in rows]).numpy())  # int64 or float32 labels
+                        np.stack(labels) if labels and isinstance(labels[0], np.ndarray)  # multi-label rows
+                        else torch.tensor(labels).numpy())  # int64 or float32 labels
     return RowSelection(encoded, np.arange(len(rows)))
 
 
@@ -65,7 +69,7 @@ class Collate:
             "input_ids": torch.from_numpy(input_ids),
             "valid_length": torch.from_numpy(valid_length),
             "token_type_ids": torch.from_numpy(second_segment.astype(np.int64)),  # padding: segment 0, as gluonnlp
-            "labels": torch.from_numpy(rows.labels[indices]),  # int64 classes or float32 targets
+            "labels": torch.from_numpy(rows.labels[indices]),  # int64 classes, float32 targets or 0/1 rows
         }
 
 

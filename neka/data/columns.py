@@ -18,21 +18,24 @@ def column_list(value: str | int | list | None) -> list[str] | None:
     return None if value is None else [str(column) for column in value]  # headerless files: [0, 1]
 
 
-def select_input_columns(frame: pd.DataFrame, file_name: str, label_column: str,
-                         text_columns: list[str] | None, drop_columns: list[str]) -> list[str]:
+def select_input_columns(frame: pd.DataFrame, file_name: str, label_columns: list[str],
+                         text_columns: list[str] | None, drop_columns: list[str],
+                         label_key: str = "data.label_column") -> list[str]:
     """The columns joined into the sequence: `text_columns` when given, else every column
-    that is neither the label nor dropped (the KoBERT notebook's tabular recipe)."""
-    _require_column(frame, file_name, label_column, "data.label_column")
+    that is neither a label nor dropped (the KoBERT notebook's tabular recipe). `label_columns`:
+    the one label column, or a multi-label table's 0/1 columns (`label_key` names the setting)."""
+    for column in label_columns:
+        _require_column(frame, file_name, column, label_key)
     for column in drop_columns:
         _require_column(frame, file_name, column, "data.drop_columns")
     if text_columns:
         for column in text_columns:
             _require_column(frame, file_name, column, "data.text_columns")
-        clash = sorted(set(text_columns) & ({label_column} | set(drop_columns)))
+        clash = sorted(set(text_columns) & (set(label_columns) | set(drop_columns)))
         if clash:
-            raise NekaError(f"data.text_columns: {clash} is also the label or a dropped column")
+            raise NekaError(f"data.text_columns: {clash} is also a label or a dropped column")
         return list(text_columns)
-    columns = [c for c in frame.columns if c != label_column and c not in drop_columns]
+    columns = [c for c in frame.columns if c not in label_columns and c not in drop_columns]
     if not columns:
         raise NekaError(f"data.drop_columns: no input column left in {file_name} after dropping {drop_columns}")
     return columns

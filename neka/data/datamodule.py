@@ -22,6 +22,7 @@ from neka.data.labels import (
     regression_targets,
     resolve_task,
 )
+from neka.data.multilabel import build_multilabel_map, indicator_sets, label_sets, multi_hot, strata
 from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
 from neka.data.splits import check_split_sizes, sample_rows, split_holdout
 from neka.data.tables import read_table
@@ -44,10 +45,12 @@ class NekaDataModule(pl.LightningDataModule):
                  pad_to_max_len: bool = False, num_workers: int = 0, max_unk_share: float = 0.1,
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
                  task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
-                 tokenizer_settings: dict | None = None, pin_memory: bool = False):
+                 tokenizer_settings: dict | None = None, pin_memory: bool = False, label_sep: str | None = None,
+                 label_columns: list[str] | None = None):
         """Each argument is kept as the attribute of its name: the encoding cache's key reads them
         (neka/data/encoding_cache.py). Without `tokenizer_settings` (the tokenizer config), or
-        without `cache_dir`, nothing is cached."""
+        without `cache_dir`, nothing is cached. A multi-label table names its labels with
+        `label_sep` (a label column holding sets) or `label_columns` (0/1 columns): data/multilabel.py."""
         super().__init__()
         if not path:
             raise NekaError("data.path: no table given; name your file, e.g. data=table data.path=grades.csv "
@@ -78,12 +81,34 @@ class NekaDataModule(pl.LightningDataModule):
         self.split_positions: dict[str, np.ndarray] = {}  # each split's rows among its file's data rows
         self.encoding_seconds = 0.0
         self.cache_dir, self.tokenizer_settings, self.pin_memory = cache_dir, tokenizer_settings, pin_memory
+        self.label_sep, self.label_columns = label_sep, column_list(label_columns)
+        if label_sep is not None and self.label_columns:
+            raise NekaError("data.label_sep and data.label_columns are both set; a multi-label table has either one "
+                            "label column of label sets (label_sep) or one 0/1 column per label (label_columns)")
+        if label_sep is not None and not str(label_sep):
+            raise NekaError("data.label_sep: empty; use the character that joins a row's labels, e.g. "
+                            "data.label_sep='|'")
         self._train_loader: ResumableLoader | None = None
         self._train_loader_state: dict | None = None  # from a checkpoint being resumed
 
     @property
     def is_regression(self) -> bool:
         return self.task == "regression"
+
+    @property
+    def is_multilabel(self) -> bool:
+        return self.task == "multilabel"
+
+    @property
+    def multilabel_key(self) -> str | None:
+        """The setting that makes the table multi-label, if any."""
+        return "data.label_columns" if self.label_columns else "data.label_sep" if self.label_sep else None
+
+    @property
+    def label_spec(self) -> dict:
+        """Where the labels are, for inputs.json: predict and evaluate read labels as training did."""
+        return {"label_column": None if self.label_columns else self.label_column, "label_sep": self.label_sep,
+                "label_columns": self.label_columns}
 
     @property
     def num_labels(self) -> int:
@@ -120,7 +145,8 @@ class NekaDataModule(pl.LightningDataModule):
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: %s; %s; input columns %s",
                  ", ".join(f"{split} {len(self.encoded[split]):,} {origin}" for split, origin in self.origins.items()),
-                 "regression" if self.is_regression else f"{self.num_labels} classes", self.input_columns)
+                 "regression" if self.is_regression else f"{self.num_labels} "
+                 f"{'labels, any number per row' if self.is_multilabel else 'classes'}", self.input_columns)
 
     @property
     def table_files(self) -> dict[str, str]:
@@ -139,6 +165,12 @@ class NekaDataModule(pl.LightningDataModule):
         """`from FILE`, or `carved from FILE` for a share split off data.path: for the log and the summary."""
         return {split: f"{'carved ' if split != 'train' and key == 'data.path' else ''}from {self.table_files[key]}"
                 for split, key in self.split_files.items()}
+
+    def split_frames(self) -> dict[str, pd.DataFrame]:
+        """Each split's rows as `setup` read them (missing cells handled, labels binned), at the positions it
+        chose, also when it reused a cached encoding: the cells, for neka.check. Each file is read once more."""
+        tables = {key: self._read(path, key) for key, path in self.table_files.items()}
+        return {split: tables[key].loc[self.split_positions[split]] for split, key in self.split_files.items()}
 
     def encode_rows_at(self, path: str, key: str, positions: np.ndarray, split: str) -> EncodedRows:
         """The rows at `positions` among a file's data rows, encoded as `setup` encodes a split: a
@@ -163,6 +195,11 @@ class NekaDataModule(pl.LightningDataModule):
         gave one), or regression targets as numbers."""
         if self.is_regression:
             return {split: regression_targets(frame[self.label_column], self.path) for split, frame in frames.items()}
+        if self.is_multilabel:
+            sets = {split: self._label_sets(frame, self.path) for split, frame in frames.items()}
+            if not self.label_map:
+                self.label_map = build_multilabel_map(sets["train"], self.label_columns, self.path)
+            return {split: multi_hot(split_sets, self.label_map, f"{split} rows") for split, split_sets in sets.items()}
         names = {split: label_names(frame[self.label_column]) for split, frame in frames.items()}
         if not self.label_map:
             self.label_map = build_label_map(names["train"], [names["val"], names["test"]], self.path)
@@ -173,7 +210,10 @@ class NekaDataModule(pl.LightningDataModule):
     def _read_and_split(self) -> dict[str, pd.DataFrame]:
         """Each split's rows keep the index `_read` gave them: their positions among the file's data rows."""
         table = self._read(self.path, "data.path")
-        self.task = resolve_task(self.task, table[self.label_column], self.path)
+        labels = None if self.label_columns else table[self.label_column]
+        self.task = resolve_task(self.task, labels, self.path, self.multilabel_key)
+        if self.is_multilabel:
+            log.info("multi-label splits are stratified on each row's rarest label (rows with none form a stratum)")
         if self.pair and len(self.input_columns) != 2:
             raise NekaError(f"data.pair=true needs exactly two data.text_columns, got {self.input_columns}")
         table = sample_rows(table, self.max_rows, self.seed)
@@ -191,7 +231,19 @@ class NekaDataModule(pl.LightningDataModule):
         return {"train": table, "val": val, "test": test}
 
     def _strata(self, table: pd.DataFrame) -> pd.Series | None:
+        if self.is_multilabel:
+            return strata(self._label_sets(table, self.path), table.index)
         return None if self.is_regression else label_names(table[self.label_column])
+
+    def label_texts(self, frame: pd.DataFrame) -> pd.Series:
+        """Each multi-label row's label set as one text ("gender|hate", "" for none), for checks
+        that compare rows' labels."""
+        return pd.Series(["|".join(labels) for labels in self._label_sets(frame, self.path)], index=frame.index)
+
+    def _label_sets(self, frame: pd.DataFrame, file_name: str) -> list[list[str]]:
+        if self.label_columns:
+            return indicator_sets(frame, self.label_columns, file_name)
+        return label_sets(frame[self.label_column], self.label_sep, file_name)
 
     def _read(self, path: str, key: str) -> pd.DataFrame:
         """The first file read (data.path) decides the input columns; val/test files must have them.
@@ -199,12 +251,16 @@ class NekaDataModule(pl.LightningDataModule):
         dropping keep: the run records it."""
         frame = read_table(path, key, self.encoding, self.has_header, self.sep)
         frame.index = pd.RangeIndex(len(frame))
+        label_columns, label_key = ((self.label_columns, "data.label_columns") if self.label_columns
+                                    else ([self.label_column], "data.label_column"))
         if not self.input_columns:
-            self.input_columns = select_input_columns(frame, path, self.label_column, self.text_columns,
-                                                      self.drop_columns)
+            self.input_columns = select_input_columns(frame, path, label_columns, self.text_columns,
+                                                      self.drop_columns, label_key)
         else:
-            select_input_columns(frame, path, self.label_column, self.input_columns, [])
-        frame = handle_missing(frame, path, [*self.input_columns, self.label_column], self.drop_missing)
+            select_input_columns(frame, path, label_columns, self.input_columns, [], label_key)
+        # an empty cell of a label-set column is the empty set, not a missing value
+        required = label_columns if not self.label_sep else []
+        frame = handle_missing(frame, path, [*self.input_columns, *required], self.drop_missing)
         if self.label_bins:
             frame = frame.assign(**{self.label_column: bin_labels(frame[self.label_column], self.label_bins["edges"],
                                                                   self.label_bins["names"], path)})

@@ -27,10 +27,10 @@ def build_label_map(train: pd.Series, others: list[pd.Series], file_name: str) -
     only_elsewhere = set().union(*map(set, others)) - seen_in_train if others else set()
     if only_elsewhere:
         log.warning("labels %s appear only in validation/test, never in training", sorted(only_elsewhere))
-    return {name: index for index, name in enumerate(sorted(seen_in_train | only_elsewhere, key=_sort_key))}
+    return {name: index for index, name in enumerate(sorted(seen_in_train | only_elsewhere, key=sort_key))}
 
 
-def _sort_key(name: str) -> tuple[int, float, str]:
+def sort_key(name: str) -> tuple[int, float, str]:
     try:
         return (0, float(name), name)
     except ValueError:
@@ -64,13 +64,28 @@ def bin_labels(values: pd.Series, edges: list[float], names: list[str], file_nam
     return binned.astype(str)
 
 
-def resolve_task(task: str, labels: pd.Series, file_name: str) -> str:
-    """`auto` picks regression only for a numeric label column with fractional values or more
-    than 20 distinct values (and says so); otherwise the labels are classes."""
+TASKS = ("classification", "regression", "multilabel", "auto")
+
+
+def resolve_task(task: str, labels: pd.Series | None, file_name: str, multilabel_key: str | None = None) -> str:
+    """`auto` picks multilabel when `data.label_sep` or `data.label_columns` is set (the
+    `multilabel_key` given), regression only for a numeric label column with fractional values
+    or more than 20 distinct values (and says so); otherwise the labels are classes."""
+    if task not in TASKS:
+        raise NekaError(f"data.task: unknown task {task!r}; use one of {', '.join(TASKS)}")
+    if multilabel_key and task in ("classification", "regression"):
+        raise NekaError(f"{multilabel_key} is set, which reads several labels per row, but data.task={task}; set "
+                        f"data.task=multilabel (or auto), or {multilabel_key}=null")
+    if task == "multilabel" and not multilabel_key:
+        raise NekaError("data.task=multilabel: say where the labels are: data.label_sep='|' for a label column "
+                        "holding label sets, or data.label_columns=[a,b,c] for one 0/1 column per label")
+    if multilabel_key:
+        if task == "auto":
+            log.info("data.task=auto: %s is set, so each row carries a set of labels: training a multi-label "
+                     "classifier", multilabel_key)
+        return "multilabel"
     if task in ("classification", "regression"):
         return task
-    if task != "auto":
-        raise NekaError(f"data.task: unknown task {task!r}; use classification, regression or auto")
     numbers = pd.to_numeric(labels, errors="coerce")
     if numbers.notna().all() and ((numbers % 1 != 0).any() or numbers.nunique() > 20):
         log.info("data.task=auto: %r in %s holds %d distinct numbers: training a regression (set "

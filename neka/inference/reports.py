@@ -1,4 +1,5 @@
-"""What an evaluation shows beyond training's metrics: macro-F1, a per-class report and a confusion matrix."""
+"""What an evaluation shows beyond training's metrics: macro-F1, a per-class (or per-label) report
+and a confusion matrix (or one 2x2 matrix per label)."""
 
 import matplotlib
 
@@ -16,6 +17,10 @@ from torchmetrics.classification import (  # noqa: E402
     MulticlassF1Score,
     MulticlassPrecision,
     MulticlassRecall,
+    MultilabelConfusionMatrix,
+    MultilabelF1Score,
+    MultilabelPrecision,
+    MultilabelRecall,
 )
 
 from neka.atomic import atomic_path  # noqa: E402
@@ -50,13 +55,54 @@ def confusion_figure(probabilities: np.ndarray, labels: np.ndarray, names: list[
                                                   torch.tensor(labels).long()).numpy()
     size = 2.5 + 0.6 * len(names)
     figure, axes = plt.subplots(figsize=(size, size))
+    draw_matrix(axes, matrix, names)
+    plt.setp(axes.get_xticklabels(), rotation=45, ha="right")
+    figure.tight_layout()
+    return figure
+
+
+def draw_matrix(axes, matrix: np.ndarray, names: list[str]) -> None:
+    """Counts in cells shaded by size; rows true, columns predicted."""
     axes.imshow(matrix, cmap="Blues")
-    axes.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    axes.set_xticks(range(len(names)), names)
     axes.set_yticks(range(len(names)), names)
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
     for (row, column), count in np.ndenumerate(matrix):
         axes.text(column, row, str(count), ha="center", va="center",
                   color="white" if count > matrix.max() / 2 else "black")
+
+
+def _decisions(probabilities: np.ndarray, labels: np.ndarray, thresholds: np.ndarray) -> tuple[torch.Tensor, ...]:
+    """0/1 predictions at each label's threshold, which torchmetrics then takes as they are."""
+    return (torch.from_numpy(probabilities >= thresholds).long(), torch.from_numpy(labels).long())
+
+
+def per_label_report(probabilities: np.ndarray, labels: np.ndarray, names: list[str],
+                     thresholds: np.ndarray) -> pd.DataFrame:
+    predicted, target = _decisions(probabilities, labels, thresholds)
+    count = len(names)
+    return pd.DataFrame({
+        "label": names,
+        "threshold": thresholds,
+        "precision": MultilabelPrecision(count, average=None)(predicted, target).numpy(),
+        "recall": MultilabelRecall(count, average=None)(predicted, target).numpy(),
+        "f1": MultilabelF1Score(count, average=None)(predicted, target).numpy(),
+        "support": labels.sum(axis=0).astype(np.int64),
+    })
+
+
+def label_confusion_figure(probabilities: np.ndarray, labels: np.ndarray, names: list[str],
+                           thresholds: np.ndarray) -> Figure:
+    """One 2x2 matrix per label (rows true no/yes, columns predicted no/yes), four to a row."""
+    matrices = MultilabelConfusionMatrix(len(names))(*_decisions(probabilities, labels, thresholds)).numpy()
+    columns = min(len(names), 4)
+    rows = -(-len(names) // columns)
+    figure, all_axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows), squeeze=False)
+    for axes in all_axes.flat[len(names):]:
+        axes.axis("off")
+    for axes, name, matrix in zip(all_axes.flat, names, matrices):
+        draw_matrix(axes, matrix, ["no", "yes"])
+        axes.set_title(name)
     figure.tight_layout()
     return figure

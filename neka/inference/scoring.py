@@ -12,6 +12,7 @@ from neka.data.batching import Collate, length_sorted_loader
 from neka.data.columns import cells_as_text
 from neka.data.transform import EncodedRows, encode_table
 from neka.errors import NekaError
+from neka.model.classifier import NekaClassifier
 from neka.runs.trained import TrainedRun
 
 
@@ -59,13 +60,20 @@ def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, acceler
     to the model, so two requests could not share one; it would add nothing here that a loop
     lacks (evaluation runs in float32 either way: predict_step sees to it). The bar is on stderr:
     stdout is predict's answers (input=-) and a user's pipes."""
-    loader, order = length_sorted_loader(rows, batch_size, collate_fn=Collate(run.tokenizer.pad_id))
-    device = inference_device(accelerator)
-    model = run.model.to(device).eval()
+    return model_outputs(run.model, rows, run.tokenizer.pad_id, batch_size, inference_device(accelerator),
+                         show_progress)
+
+
+@torch.inference_mode()
+def model_outputs(model: NekaClassifier, rows: EncodedRows, pad_id: int, batch_size: int, device: torch.device,
+                  show_progress: bool = False) -> np.ndarray:
+    """`predict_outputs` for a model that is not yet a run folder's: train's threshold tuning."""
+    loader, order = length_sorted_loader(rows, batch_size, collate_fn=Collate(pad_id))
+    model = model.to(device).eval()
     batches = [model.predict_step({name: tensor.to(device) for name, tensor in batch.items()}, index).cpu()
                for index, batch in enumerate(tqdm(loader, desc="scoring", unit="batch", disable=not show_progress,
                                                   file=sys.stderr, leave=False))]
-    outputs = torch.cat(batches).numpy() if batches else np.zeros((0, len(run.label_map)), dtype=np.float32)
+    outputs = torch.cat(batches).numpy() if batches else np.zeros((0, model.hparams.num_labels), dtype=np.float32)
     in_order = np.empty_like(outputs)
     in_order[order] = outputs
     return in_order
@@ -73,13 +81,18 @@ def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, acceler
 
 def answer_rows(run: TrainedRun, rows: list[list[str]], outputs: np.ndarray) -> list[dict]:
     """One JSON-ready answer per row, for `predict input=-` and the server alike: the label, its
-    probability and every class's (rounded to 6 places), or the value for regression."""
+    probability and every class's (rounded to 6 places); for multi-label runs the labels that
+    reach their thresholds and every label's probability; or the value for regression."""
     names = run.label_names
+    label_sets = run.predicted_labels(outputs) if run.is_multilabel else None
     answers = []
-    for row, scores in zip(rows, outputs):
+    for index, (row, scores) in enumerate(zip(rows, outputs)):
         answer = {"text": row[0] if len(row) == 1 else row}
         if run.is_regression:
             answer["value"] = round(float(scores[0]), 6)
+        elif label_sets is not None:
+            answer["labels"] = label_sets[index]
+            answer["probabilities"] = {name: round(float(p), 6) for name, p in zip(names, scores)}
         else:
             best = int(scores.argmax())
             answer["label"] = names[best]

@@ -20,7 +20,7 @@ from neka.model.attention import allow_cudnn_attention
 from neka.model.dropout import CHOICES as CPU_DROPOUTS
 from neka.model.dropout import choose_cpu_dropout, use_numpy_masks
 from neka.model.families import attention_implementation, segment_inputs
-from neka.model.metrics import RegressionMetrics, SplitMetrics
+from neka.model.metrics import MultilabelMetrics, RegressionMetrics, SplitMetrics
 from neka.model.pooling import Pooling, drop_untrained_pooler, resolve_pooling
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,18 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
 def build_loss_weights(class_weights: str | None, train_labels: np.ndarray | None,
                        num_labels: int) -> torch.Tensor | None:
     """`balanced`: sklearn's n_rows / (n_classes * rows_of_class) from the training split, so
-    rare classes weigh as much in the loss as common ones."""
+    rare classes weigh as much in the loss as common ones. For multi-label rows (a 0/1 matrix),
+    each label's negatives / positives, BCE's pos_weight, so a label's positives weigh as much
+    as its negatives."""
     if class_weights is None:
         return None
     if class_weights != "balanced":
         raise NekaError(f"model.class_weights: unknown value {class_weights!r}; use balanced or null")
+    if np.ndim(train_labels) == 2:
+        positives = np.asarray(train_labels).sum(axis=0)
+        weights = (len(train_labels) - positives) / np.maximum(positives, 1)
+        log.info("positive weights per label: %s", np.round(weights, 3).tolist())
+        return torch.tensor(weights, dtype=torch.float32)
     present = np.unique(train_labels)
     weights = np.ones(num_labels)
     weights[present] = compute_class_weight("balanced", classes=present, y=np.asarray(train_labels))
@@ -91,7 +98,11 @@ class NekaClassifier(pl.LightningModule):
                  encoder_config: dict | None = None, class_weights: str | None = None,
                  train_labels: np.ndarray | None = None, task: str = "classification", regression_loss: str = "mse",
                  trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto",
-                 cudnn_attention: bool = False, pooling: str = "auto"):
+                 cudnn_attention: bool = False, thresholds: float | str = 0.5, label_names: list[str] | None = None,
+                 pooling: str = "auto"):
+        """Multi-label runs (`task=multilabel`) name their labels (`label_names`, for the per-label
+        F1 tags) and decide at `thresholds`: one number for every label, or `tune` (train.py fits one
+        per label on the validation split after training)."""
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
@@ -99,6 +110,8 @@ class NekaClassifier(pl.LightningModule):
             raise NekaError(f"model.cpu_dropout: unknown value {cpu_dropout!r}; use one of {CPU_DROPOUTS}")
         if not isinstance(cudnn_attention, bool):
             raise NekaError(f"model.cudnn_attention: must be true or false, got {cudnn_attention!r}")
+        if thresholds != "tune" and not (isinstance(thresholds, (int, float)) and 0 < thresholds < 1):
+            raise NekaError(f"model.thresholds: {thresholds!r}; use a probability between 0 and 1, or tune")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
@@ -116,7 +129,9 @@ class NekaClassifier(pl.LightningModule):
         self.register_buffer("loss_weights", weights, persistent=False)
         for split in ("train", "val", "test"):
             setattr(self, f"{split}_metrics", RegressionMetrics(regression_loss) if is_regression
-                    else SplitMetrics(num_labels))
+                    else MultilabelMetrics(num_labels) if self.is_multilabel else SplitMetrics(num_labels))
+        if self.is_multilabel:
+            self.set_thresholds([0.5 if thresholds == "tune" else float(thresholds)] * num_labels)
         self._logged_splits: set[str] = set()  # the splits whose metrics were logged this epoch
         for metric in self.train_metrics.modules():  # in checkpoints: a resumed epoch's train metrics
             if isinstance(metric, Metric):            # still count the batches before the kill
@@ -131,6 +146,15 @@ class NekaClassifier(pl.LightningModule):
         if choose_cpu_dropout(self.hparams.cpu_dropout) == "numpy":
             use_numpy_masks(self)
         allow_cudnn_attention(self.hparams.cudnn_attention)
+
+    @property
+    def is_multilabel(self) -> bool:
+        return self.hparams.task == "multilabel"
+
+    def set_thresholds(self, thresholds: list[float]) -> None:
+        """The decision threshold of each label, for every split's metrics (multi-label runs)."""
+        for split in ("train", "val", "test"):
+            getattr(self, f"{split}_metrics").thresholds.copy_(torch.tensor(thresholds, dtype=torch.float32))
 
     def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor,
                 token_type_ids: torch.Tensor) -> torch.Tensor:
@@ -162,6 +186,20 @@ class NekaClassifier(pl.LightningModule):
     def on_test_epoch_start(self) -> None:
         self._logged_splits.discard("test")
 
+    def _log_label_f1(self, split: str) -> None:
+        if self.is_multilabel and split in self._logged_splits:
+            names = self.hparams.label_names or [str(index) for index in range(self.hparams.num_labels)]
+            self.log_dict(getattr(self, f"{split}_metrics").label_f1(split, names))
+
+    def on_train_epoch_end(self) -> None:
+        self._log_label_f1("train")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_label_f1("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_label_f1("test")
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
         loss = self._step(batch, "train")
         # the mean over DDP ranks, the loss of the whole step; torchmetrics reduce the other metrics themselves
@@ -179,10 +217,13 @@ class NekaClassifier(pl.LightningModule):
             self._step(batch, "test")
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
-        """Class probabilities, (batch, num_labels); for regression the value, (batch, 1)."""
+        """Class probabilities, (batch, num_labels); each label's probability for multi-label rows;
+        for regression the value, (batch, 1)."""
         with full_precision(self.device):
             outputs = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float()
-        return outputs if self.hparams.task == "regression" else outputs.softmax(dim=-1)
+        if self.hparams.task == "regression":
+            return outputs
+        return outputs.sigmoid() if self.is_multilabel else outputs.softmax(dim=-1)
 
     def configure_optimizers(self):
         settings = dict(self.hparams.optimizer)

@@ -1,5 +1,6 @@
 """The metrics of one split, accumulated by torchmetrics across batches: accuracy,
-cross-entropy and MSE for classes; MSE, MAE and R² for regression. Training logs them and
+cross-entropy and MSE for classes; MSE, MAE and R² for regression; micro- and macro-F1, subset
+accuracy, Hamming loss, binary cross-entropy and each label's F1 for multi-label rows. Training logs them and
 evaluate computes them with the same classes, so its numbers are metrics.json's."""
 
 import numpy as np
@@ -7,7 +8,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError, Metric, R2Score
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics.classification import (
+    MulticlassAccuracy,
+    MultilabelExactMatch,
+    MultilabelF1Score,
+    MultilabelHammingDistance,
+)
 
 
 class SplitMetrics(nn.Module):
@@ -62,15 +68,70 @@ class RegressionMetrics(nn.Module):
         return {f"{split}/mse": self.mse, f"{split}/mae": self.mae, f"{split}/r2": self.r2}
 
 
-def metrics_of_outputs(outputs: np.ndarray, targets: np.ndarray, split: str, is_regression: bool) -> dict[str, float]:
+class MultilabelMetrics(nn.Module):
+    """A row's labels are predicted where the label's sigmoid probability reaches its decision
+    threshold (0.5, or the run's tuned thresholds.json). `per_label_f1` is computed and logged by
+    the module at the epoch's end: Lightning logs scalars, and it is one value per label."""
+
+    def __init__(self, num_labels: int):
+        super().__init__()
+        self.f1_micro = MultilabelF1Score(num_labels, average="micro")
+        self.f1_macro = MultilabelF1Score(num_labels, average="macro")
+        self.subset_acc = MultilabelExactMatch(num_labels)
+        self.hamming = MultilabelHammingDistance(num_labels)
+        self.bce = MeanMetric()
+        self.per_label_f1 = MultilabelF1Score(num_labels, average=None)
+        self.register_buffer("thresholds", torch.full((num_labels,), 0.5), persistent=False)
+
+    def update(self, logits: torch.Tensor, labels: torch.Tensor,
+               loss_weights: torch.Tensor | None = None) -> torch.Tensor:
+        """Returns the batch's loss: binary cross-entropy, with `loss_weights` as BCE's pos_weight.
+        The logged `bce` stays unweighted."""
+        bce = F.binary_cross_entropy_with_logits(logits, labels)
+        self.update_probabilities(logits.detach().float().sigmoid(), labels, bce.detach())
+        return bce if loss_weights is None else F.binary_cross_entropy_with_logits(logits, labels,
+                                                                                   pos_weight=loss_weights)
+
+    def update_probabilities(self, probabilities: torch.Tensor, labels: torch.Tensor,
+                             bce: torch.Tensor | None = None) -> None:
+        """Integer predictions: torchmetrics then takes them as they are, with no threshold of its own."""
+        if bce is None:
+            bce = F.binary_cross_entropy(probabilities, labels)
+        predicted, target = (probabilities >= self.thresholds).long(), labels.long()
+        for metric in (self.f1_micro, self.f1_macro, self.subset_acc, self.hamming, self.per_label_f1):
+            metric.update(predicted, target)
+        self.bce.update(bce, weight=labels.shape[0])
+
+    def named(self, split: str) -> dict[str, Metric]:
+        return {f"{split}/f1_micro": self.f1_micro, f"{split}/f1_macro": self.f1_macro,
+                f"{split}/subset_acc": self.subset_acc, f"{split}/hamming": self.hamming, f"{split}/bce": self.bce}
+
+    def label_f1(self, split: str, label_names: list[str]) -> dict[str, torch.Tensor]:
+        """`split/f1_label/<name>` for every label; computes and resets the per-label F1."""
+        values = self.per_label_f1.compute()
+        self.per_label_f1.reset()
+        return {f"{split}/f1_label/{name}": value for name, value in zip(label_names, values)}
+
+
+def metrics_of_outputs(outputs: np.ndarray, targets: np.ndarray, split: str, task: str,
+                       thresholds: np.ndarray | None = None, label_names: list[str] | None = None) -> dict[str, float]:
     """Keys `split_name` as in metrics.json, from what `predict_step` returns: class probabilities,
-    which enter as their logarithms (logits whose softmax they are), or values. A probability that
+    which enter as their logarithms (logits whose softmax they are), or values, or each label's
+    probability (multi-label, with its `thresholds` and `label_names`). A probability that
     float32 rounded to 0 counts as the smallest normal float, so the cross-entropy stays finite."""
     outputs = torch.from_numpy(outputs).float()
-    if is_regression:
+    extra: dict[str, torch.Tensor] = {}
+    if task == "regression":
         metrics = RegressionMetrics()
         metrics.update(outputs, torch.from_numpy(targets).float())
+    elif task == "multilabel":
+        metrics = MultilabelMetrics(outputs.shape[1])
+        if thresholds is not None:
+            metrics.thresholds.copy_(torch.as_tensor(thresholds, dtype=torch.float32))
+        metrics.update_probabilities(outputs, torch.from_numpy(targets).float())
+        extra = metrics.label_f1(split, label_names or [str(index) for index in range(outputs.shape[1])])
     else:
         metrics = SplitMetrics(outputs.shape[1])
         metrics.update(outputs.clamp_min(torch.finfo(torch.float32).tiny).log(), torch.from_numpy(targets).long())
-    return {name.replace("/", "_"): float(metric.compute()) for name, metric in metrics.named(split).items()}
+    values = {name: metric.compute() for name, metric in metrics.named(split).items()} | extra
+    return {name.replace("/", "_"): float(value) for name, value in values.items()}

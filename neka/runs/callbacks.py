@@ -9,12 +9,13 @@ from neka.runs.checkpoint_names import BEST_CHECKPOINT_NAME
 from neka.runs.history import EpochHistory
 from neka.runs.resume import RandomState
 
-LOWER_IS_BETTER = ("ce", "mse", "mae", "loss")
+LOWER_IS_BETTER = ("ce", "bce", "mse", "mae", "loss", "hamming")
+DEFAULT_MONITORS = {"regression": "val/mse", "multilabel": "val/f1_micro", "classification": "val/acc"}
 
 
 def default_monitor(task: str) -> str:
     """What checkpoints and sweeps compare unless `monitor` names another metric."""
-    return "val/mse" if task == "regression" else "val/acc"
+    return DEFAULT_MONITORS[task]
 
 
 def build_callbacks(run_dir: Path, monitor: str, task: str, checkpoint: dict,

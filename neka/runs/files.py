@@ -23,11 +23,11 @@ def save_labels(run_dir: Path, label_map: dict[str, int]) -> None:
 
 
 @rank_zero_only
-def save_inputs(run_dir: Path, input_columns: list[str], label_column: str, task: str) -> None:
+def save_inputs(run_dir: Path, input_columns: list[str], label_spec: dict, task: str) -> None:
     """How a table row becomes a sequence and what the head predicts: predict, evaluate and
-    export read the same."""
-    write_json_atomic(run_dir / "inputs.json", {"input_columns": input_columns, "label_column": label_column,
-                                                "task": task})
+    export read the same. `label_spec`: label_column, and for multi-label tables label_sep or
+    label_columns."""
+    write_json_atomic(run_dir / "inputs.json", {"input_columns": input_columns, **label_spec, "task": task})
 
 
 @rank_zero_only

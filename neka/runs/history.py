@@ -12,7 +12,13 @@ from neka.inference.reports import save_png_atomic  # importing reports also sel
 from neka.runs.checkpoint_names import best_epoch_and_step
 
 COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss",
-           "train/mse": "train_mse", "val/mse": "val_mse", "val/r2": "val_r2"}  # classes or regression
+           "train/mse": "train_mse", "val/mse": "val_mse", "val/r2": "val_r2",  # classes or regression
+           "train/f1_micro": "train_f1_micro", "val/f1_micro": "val_f1_micro",  # multi-label
+           "train/bce": "train_loss", "val/bce": "val_loss"}
+VALIDATION_METRIC = {"regression": "val/mse", "multilabel": "val/bce", "classification": "val/mse"}
+PANELS = {"regression": (("r2", "R²"), ("mse", "mean squared error")),
+          "multilabel": (("f1_micro", "micro-F1"), ("loss", "binary cross-entropy")),
+          "classification": (("acc", "accuracy"), ("loss", "cross-entropy"))}
 
 
 class EpochHistory(Callback):
@@ -21,7 +27,7 @@ class EpochHistory(Callback):
 
     def __init__(self, run_dir, task: str):
         self.run_dir = run_dir
-        self.is_regression = task == "regression"
+        self.task = task
         self.rows: list[dict[str, float]] = []
 
     def state_dict(self) -> dict:
@@ -33,11 +39,11 @@ class EpochHistory(Callback):
 
     def _record(self, trainer: pl.Trainer, epoch: int) -> None:
         metrics = trainer.callback_metrics
-        if epoch < 0 or "val/mse" not in metrics:  # both tasks log val/mse
+        if epoch < 0 or VALIDATION_METRIC[self.task] not in metrics:
             return
         row = {"epoch": epoch, "step": trainer.global_step}
         row.update({name: float(metrics[key]) for key, name in COLUMNS.items()
-                    if key in metrics and (self.is_regression or not name.endswith(("_mse", "_r2")))})
+                    if key in metrics and (self.task == "regression" or not name.endswith(("_mse", "_r2")))})
         row["lr"] = trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else float("nan")
         self.rows.append(row)
 
@@ -53,16 +59,15 @@ class EpochHistory(Callback):
         with atomic_path(self.run_dir / "history.csv") as temporary:
             history.to_csv(temporary, index=False)
         best = best_epoch_and_step(trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else None)
-        figure = plot_curves(history, best[0] if best else None, self.is_regression)
+        figure = plot_curves(history, best[0] if best else None, self.task)
         save_png_atomic(figure, self.run_dir / "curves.png", dpi=110)
         plt.close("all")
 
 
-def plot_curves(history: pd.DataFrame, best_epoch: int | None = None, is_regression: bool = False):
+def plot_curves(history: pd.DataFrame, best_epoch: int | None = None, task: str = "classification"):
     """Epochs counted from 1 (history.csv keeps Lightning's count from 0, as checkpoint names
     do), on whole-number ticks; a dashed line marks the epoch of the best checkpoint."""
-    panels = (("r2", "R²"), ("mse", "mean squared error")) if is_regression else (
-        ("acc", "accuracy"), ("loss", "cross-entropy"))
+    panels = PANELS[task]
     figure, all_axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for (column, title), axes in zip(panels, all_axes):
         for split in ("train", "val"):

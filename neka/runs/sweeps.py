@@ -40,10 +40,10 @@ def read_json(path: Path) -> dict:
 
 def rank_jobs(jobs: pd.DataFrame, monitor: str | None) -> pd.DataFrame:
     """Best first by `monitor` (flat: `val_acc`); by default as the jobs' checkpoints were chosen:
-    val MSE (lowest first) when every job that got as far as its task is a regression, else val
-    accuracy."""
-    is_regression = set(jobs["task"].dropna()) == {"regression"}
-    key = (monitor or default_monitor("regression" if is_regression else "classification")).replace("/", "_")
+    the task's own metric (val MSE, lowest first, for regression; val micro-F1 for multi-label)
+    when every job that got as far as its task has the same task, else val accuracy."""
+    tasks = set(jobs["task"].dropna())
+    key = (monitor or default_monitor(tasks.pop() if len(tasks) == 1 else "classification")).replace("/", "_")
     jobs = jobs.drop(columns="task")
     if key not in jobs:
         return jobs

@@ -12,6 +12,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -19,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from neka.data.tables import read_table
 from neka.errors import NekaError, one_line
 from neka.model.classifier import NekaClassifier
+from neka.runs.thresholds import load_thresholds
 from neka.tokenization.interface import NekaTokenizer
 from neka.tokenization.loading import load_saved_tokenizer
 
@@ -48,8 +50,31 @@ class TrainedRun:
         return self.inputs["input_columns"]
 
     @property
+    def task(self) -> str:
+        return self.inputs.get("task", "classification")
+
+    @property
     def is_regression(self) -> bool:
-        return self.inputs.get("task") == "regression"
+        return self.task == "regression"
+
+    @property
+    def is_multilabel(self) -> bool:
+        return self.task == "multilabel"
+
+    @property
+    def thresholds(self) -> np.ndarray:
+        """A multi-label run's decision threshold per label, in label id order (thresholds.json)."""
+        return load_thresholds(self.run_dir, self.label_names)
+
+    @property
+    def label_sep(self) -> str:
+        """What joins a multi-label row's predicted labels: the training table's separator, else |."""
+        return self.inputs.get("label_sep") or "|"
+
+    def predicted_labels(self, probabilities: np.ndarray) -> list[list[str]]:
+        """Each multi-label row's labels that reach their threshold, in label id order."""
+        names, chosen = self.label_names, probabilities >= self.thresholds
+        return [[names[index] for index in np.flatnonzero(row)] for row in chosen]
 
     def table_options(self, encoding: str | None = None, sep: str | None = None,
                       has_header: bool | None = None) -> dict:

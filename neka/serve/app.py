@@ -36,7 +36,8 @@ def build_app(run: TrainedRun, batch_size: int, max_texts: int, max_bytes: int) 
 
     @app.post("/predict")
     async def predict(request: PredictRequest) -> dict:
-        """For each row in input order: the label, its probability and every class's, or the value."""
+        """For each row in input order: the label, its probability and every class's; the labels
+        that apply and every label's probability (multi-label); or the value."""
         rows = request_rows(request, run.input_columns, max_texts)
         return {"predictions": await asyncio.get_running_loop().run_in_executor(scoring_thread, score, rows)}
 
@@ -61,6 +62,7 @@ def run_info(run: TrainedRun, max_texts: int, max_bytes: int) -> dict:
     return {
         "task": run.inputs["task"],
         "labels": None if run.is_regression else run.label_names,
+        "thresholds": dict(zip(run.label_names, run.thresholds.tolist())) if run.is_multilabel else None,
         "input_columns": run.input_columns,
         "pair": bool(run.config.data.pair),
         "model": model_name(run),
