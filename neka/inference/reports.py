@@ -24,6 +24,9 @@ from torchmetrics.classification import (  # noqa: E402
 )
 
 from neka.atomic import atomic_path  # noqa: E402
+from neka.inference.hangul_font import use_hangul_font  # noqa: E402
+
+use_hangul_font()  # every figure neka draws comes through this module
 
 
 def save_png_atomic(figure: Figure, path: Path, dpi: int = 120) -> None:
