@@ -56,7 +56,9 @@ def sequence_classifier(run: TrainedRun) -> PreTrainedModel:
     config = AutoConfig.for_model(**settings)
     model = AutoModelForSequenceClassification.from_config(config)
     state = {f"bert.{name}": tensor for name, tensor in run.model.encoder.state_dict().items()}
-    state.update({f"classifier.{name}": tensor for name, tensor in run.model.classifier.state_dict().items()})
+    # the run's calibration folded in: (W x + b) / T is a linear layer with weights W / T and bias b / T
+    scale = run.model.temperature if run.model.hparams.task == "classification" else 1.0
+    state.update({f"classifier.{name}": tensor / scale for name, tensor in run.model.classifier.state_dict().items()})
     model.load_state_dict(state, strict=True)
     return model.eval()
 

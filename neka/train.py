@@ -22,6 +22,7 @@ from neka.inference.scoring import model_outputs
 from neka.model.classifier import NekaClassifier
 from neka.model.precision import choose_precision
 from neka.runs.baselines import multilabel_baselines
+from neka.runs.calibration import calibrate, describe
 from neka.runs.callbacks import build_callbacks, default_monitor, early_stop_reason
 from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.runs.guard import refuse_relaunch_in_sweep
@@ -107,6 +108,10 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
         if stopped_early:
             log.info(stopped_early)
         validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
+        calibration = None
+        if data.task == "classification" and model.hparams.calibration:  # the best weights are loaded now
+            calibration = calibrate(model, data, run_dir)
+            validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
         if data.is_multilabel:  # the best weights are loaded now: decide where each label applies
             thresholds = decide_thresholds(model, data, label_names, run_dir)
             if thresholds != [model.hparams.thresholds] * len(label_names):
@@ -126,7 +131,8 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     if trainer.is_global_zero:  # under DDP every rank gets here
         summary = format_summary(metrics, run_dir, best, sizes, data.task, parameter_count, label_names,
                                  time.perf_counter() - started, [data.label_warning] if data.label_warning else [],
-                                 data.origins, baselines, [stopped_early] if stopped_early else [])
+                                 data.origins, baselines,
+                                 [note for note in (stopped_early, calibration and describe(calibration)) if note])
         print(summary, flush=True)
         write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
     return metrics, monitor
