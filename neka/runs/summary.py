@@ -5,7 +5,7 @@ from pathlib import Path
 
 from neka.runs.checkpoint_names import best_epoch_and_step
 
-CLASS_COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"))
+CLASS_COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"), ("ece", "ECE"))
 REGRESSION_COLUMNS = (("mse", "mse"), ("mae", "mae"), ("r2", "r2"))
 MULTILABEL_COLUMNS = (("f1_micro", "micro-F1"), ("f1_macro", "macro-F1"), ("subset_acc", "subset acc"),
                       ("hamming", "hamming loss"), ("bce", "bce"))
