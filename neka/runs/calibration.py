@@ -42,7 +42,7 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
         return loss
 
     optimizer.step(closure)
-    return float(log_temperature.exp())
+    return float(log_temperature.detach().exp())
 
 
 def rescale(probabilities: np.ndarray, temperature: float) -> np.ndarray:
