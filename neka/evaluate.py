@@ -4,8 +4,8 @@ The run's own test rows are those train recorded (neka/data/split_record.py), re
 came from, which must not have changed since; their results go to `<run>/eval/`. A new file's go
 to `<run>/eval/<file stem>-<first 8 hex of the sha256 of its absolute path>/`, so evaluating
 another file never overwrites them. Each folder gets metrics.json (naming the file and its
-sha256), report.csv (per class), confusion_matrix.png (also in the run's TensorBoard) and
-evaluate.log. Nothing is written before the run folder has opened.
+sha256), report.csv (per class), confusion_matrix.png and reliability.png (also in the run's
+TensorBoard) and evaluate.log. Nothing is written before the run folder has opened.
 """
 
 import contextlib
@@ -37,6 +37,7 @@ from neka.inference.reports import (
     macro_f1,
     per_class_report,
     per_label_report,
+    reliability_figure,
     save_png_atomic,
 )
 from neka.inference.scoring import encode_frame, predict_outputs
@@ -170,6 +171,12 @@ def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batc
     else:
         write_table(per_class_report(outputs, labels, names), out_dir / "report.csv", "eval")
         figure = confusion_figure(outputs, labels, names)
+        reliability = reliability_figure(outputs, labels)
+        save_png_atomic(reliability, out_dir / "reliability.png")
+        with SummaryWriter(str(run.run_dir / "tb")) as writer:
+            writer.add_figure("test/reliability" if split == "test" else f"eval/{out_dir.name}/reliability",
+                              reliability)
+        plt.close(reliability)
     save_png_atomic(figure, out_dir / "confusion_matrix.png")
     with SummaryWriter(str(run.run_dir / "tb")) as writer:  # one figure per evaluated file
         writer.add_figure("test/confusion_matrix" if split == "test" else f"eval/{out_dir.name}/confusion_matrix",

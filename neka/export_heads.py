@@ -49,7 +49,10 @@ def build_sequence_classifier(model: NekaClassifier, heads: dict) -> PreTrainedM
     state = {f"{exported.base_model_prefix}.{name}": tensor for name, tensor in encoder_state.items()
              if not name.startswith("pooler.")}
     state.update(prefixed(dense_name, dense.state_dict()))
-    state.update(prefixed(linear_name, model.classifier.state_dict()))
+    # the run's calibration folded in: (W x + b) / T is a linear layer with weights W / T and bias b / T
+    scale = model.temperature if model.hparams.task == "classification" else 1.0
+    linear = {name: tensor / scale for name, tensor in model.classifier.state_dict().items()}
+    state.update(prefixed(linear_name, linear))
     exported.load_state_dict(state, strict=True)
     return exported.eval()
 

@@ -23,7 +23,8 @@ from neka.model.classifier import NekaClassifier
 from neka.model.families import longest_max_len
 from neka.model.precision import choose_precision
 from neka.runs.baselines import multilabel_baselines
-from neka.runs.callbacks import build_callbacks, default_monitor
+from neka.runs.calibration import calibrate, describe
+from neka.runs.callbacks import build_callbacks, default_monitor, early_stop_reason
 from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
 from neka.runs.guard import refuse_relaunch_in_sweep
 from neka.runs.hparams import log_hparams
@@ -105,7 +106,14 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     with sigint_exit_code(trainer):
         trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
         best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights
+        stopped_early = early_stop_reason(trainer)
+        if stopped_early:
+            log.info(stopped_early)
         validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
+        calibration = None
+        if data.task == "classification" and model.hparams.calibration:  # the best weights are loaded now
+            calibration = calibrate(model, data, run_dir)
+            validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
         if data.is_multilabel:  # the best weights are loaded now: decide where each label applies
             thresholds = decide_thresholds(model, data, label_names, run_dir)
             if thresholds != [model.hparams.thresholds] * len(label_names):
@@ -125,7 +133,8 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     if trainer.is_global_zero:  # under DDP every rank gets here
         summary = format_summary(metrics, run_dir, best, sizes, data.task, parameter_count, label_names,
                                  time.perf_counter() - started, [data.label_warning] if data.label_warning else [],
-                                 data.origins, baselines)
+                                 data.origins, baselines,
+                                 [note for note in (stopped_early, calibration and describe(calibration)) if note])
         print(summary, flush=True)
         write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
     return metrics, monitor

@@ -149,7 +149,7 @@ def test_export_gives_the_same_probabilities_through_a_pipeline(label_set_run, w
                        atol=1e-4)
 
 
-def test_label_columns_train_evaluate_and_predict(column_run, workdir):
+def test_label_columns_train_evaluate_predict_serve_and_export(column_run, workdir, monkeypatch):
     assert json.loads((column_run / "labels.json").read_text()) == {label: i for i, label in enumerate(LABELS)}
     held_out = indicator_table(340).tail(40)
     held_out.to_csv(workdir / "held_out.csv", index=False)
@@ -164,6 +164,23 @@ def test_label_columns_train_evaluate_and_predict(column_run, workdir):
     predicted = pd.read_csv(workdir / "held_out.predictions.csv", keep_default_na=False)
     assert predicted.columns[-5:].tolist() == ["predicted_labels", *(f"prob_{x}" for x in LABELS)]
     assert all(set(p.split("|")) <= set(LABELS) for p in predicted.predicted_labels if p)
+    probabilities = predicted[[f"prob_{x}" for x in LABELS]].to_numpy()
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(held_out["comments"]) + "\n"))
+    streamed = run_in_process(f"run_dir={column_run}", "input=-", cwd=workdir, module="neka.predict")
+    answers = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert [a["labels"] for a in answers] == [p.split("|") if p else [] for p in predicted.predicted_labels]
+
+    client = TestClient(build_app(open_run(column_run), batch_size=16, max_texts=8, max_bytes=1 << 16))
+    served = client.post("/predict", json={"texts": held_out["comments"].head(3).tolist()}).json()["predictions"]
+    assert [a["labels"] for a in served] == [a["labels"] for a in answers[:3]]
+
+    out = workdir / "columns_exported"
+    assert run_in_process(f"run_dir={column_run}", f"out={out}", cwd=workdir, module="neka.export").returncode == 0
+    classifier = pipeline("text-classification", model=str(out), top_k=None, function_to_apply="sigmoid")
+    exported = [{s["label"]: s["score"] for s in row} for row in classifier(held_out["comments"].tolist(),
+                                                                             truncation=True)]
+    assert np.allclose([[row[x] for x in LABELS] for row in exported], probabilities, atol=1e-4)
 
 
 def test_a_killed_multilabel_run_resumes_to_the_uninterrupted_result(label_set_run, workdir):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from neka.cli.resolvers import packaged_data_path
@@ -165,3 +166,22 @@ def test_a_failed_checkpoint_save_keeps_the_previous_checkpoint_whole(tmp_path):
         io.save_checkpoint({"state_dict": {"weight": torch.randn(256, 256)}, "callback": lambda: None}, path)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]
+
+
+def test_training_stops_early_says_why_and_checkpoints_the_count(tmp_path):
+    """lr=0: validation accuracy never improves after the first epoch, so patience 1 stops after the second."""
+    result = run_in_process("+experiment=tiny", "data.max_rows=200", "data.test_path=null", "trainer.max_epochs=4",
+                            "optimizer.lr=0", "data.cache_dir=null", "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    reason = "early stopping: val/acc did not improve by more than 0 for 1 epoch(s)"
+    assert reason in result.stdout and "stopped after epoch 2 of 4" in result.stdout
+    assert reason in (tmp_path / "run" / "train.log").read_text()
+    assert pd.read_csv(tmp_path / "run" / "history.csv")["epoch"].tolist() == [0, 1]
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", weights_only=True)["callbacks"]
+    [stopper] = [value for key, value in state.items() if key.startswith("EarlyStopping")]
+    assert stopper["wait_count"] == 1 and stopper["patience"] == 1
+    plain = run_in_process("+experiment=tiny", "data.max_rows=200", "data.test_path=null", "trainer.max_epochs=3",
+                           "optimizer.lr=0", "data.cache_dir=null", "callbacks.early_stopping=null",
+                           "hydra.run.dir=plain", cwd=tmp_path)
+    assert pd.read_csv(tmp_path / "plain" / "history.csv")["epoch"].tolist() == [0, 1, 2]
+    assert "early stopping" not in plain.stdout

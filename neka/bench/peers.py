@@ -117,6 +117,7 @@ def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -
         f"data.val_path={workdir / 'val.tsv'}", f"data.test_path={workdir / 'test.tsv'}",
         f"trainer.max_epochs={epochs}", f"trainer.accelerator={'gpu' if device.type == 'cuda' else 'cpu'}",
         "data.cache_dir=null",  # every repeat tokenizes, as the peers do
+        "callbacks.early_stopping=null",  # every epoch, as the peers train
         "scheduler=linear",
         f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}",
         *overrides])

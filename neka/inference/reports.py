@@ -24,6 +24,9 @@ from torchmetrics.classification import (  # noqa: E402
 )
 
 from neka.atomic import atomic_path  # noqa: E402
+from neka.inference.hangul_font import use_hangul_font  # noqa: E402
+
+use_hangul_font()  # every figure neka draws comes through this module
 
 
 def save_png_atomic(figure: Figure, path: Path, dpi: int = 120) -> None:
@@ -104,5 +107,29 @@ def label_confusion_figure(probabilities: np.ndarray, labels: np.ndarray, names:
     for axes, name, matrix in zip(all_axes.flat, names, matrices):
         draw_matrix(axes, matrix, ["no", "yes"])
         axes.set_title(name)
+    figure.tight_layout()
+    return figure
+
+
+def reliability_figure(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> Figure:
+    """Accuracy against confidence (the top class's probability) in `bins` equal-width bins, the
+    bins torchmetrics' ECE uses, with each bin's row count: bars under the diagonal are
+    over-confident. Drawn by hand: torchmetrics returns the ECE, not the bins behind it."""
+    confidence, correct = probabilities.max(axis=1), probabilities.argmax(axis=1) == labels
+    index = np.minimum((confidence * bins).astype(int), bins - 1)
+    counts = np.bincount(index, minlength=bins)
+    accuracy = np.bincount(index, weights=correct, minlength=bins) / np.maximum(counts, 1)
+    centres = (np.arange(bins) + 0.5) / bins
+    figure, axes = plt.subplots(figsize=(4.5, 4.5))
+    axes.bar(centres[counts > 0], accuracy[counts > 0], width=1 / bins, edgecolor="black", label="accuracy")
+    axes.plot([0, 1], [0, 1], color="grey", linestyle="--", label="calibrated")
+    for centre, value, count in zip(centres, accuracy, counts):
+        if count:
+            axes.text(centre, value + 0.01, str(count), ha="center", va="bottom", fontsize=7)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.08)
+    axes.set_xlabel("confidence (rows per bin above the bars)")
+    axes.set_ylabel("accuracy")
+    axes.legend(loc="upper left")
     figure.tight_layout()
     return figure

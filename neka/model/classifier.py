@@ -99,7 +99,7 @@ class NekaClassifier(pl.LightningModule):
                  train_labels: np.ndarray | None = None, task: str = "classification", regression_loss: str = "mse",
                  trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto",
                  cudnn_attention: bool = False, thresholds: float | str = 0.5, label_names: list[str] | None = None,
-                 pooling: str = "auto"):
+                 pooling: str = "auto", calibration: str | None = "temperature"):
         """Multi-label runs (`task=multilabel`) name their labels (`label_names`, for the per-label
         F1 tags) and decide at `thresholds`: one number for every label, or `tune` (train.py fits one
         per label on the validation split after training)."""
@@ -112,6 +112,8 @@ class NekaClassifier(pl.LightningModule):
             raise NekaError(f"model.cudnn_attention: must be true or false, got {cudnn_attention!r}")
         if thresholds != "tune" and not (isinstance(thresholds, (int, float)) and 0 < thresholds < 1):
             raise NekaError(f"model.thresholds: {thresholds!r}; use a probability between 0 and 1, or tune")
+        if calibration not in (None, "temperature"):
+            raise NekaError(f"model.calibration: unknown value {calibration!r}; use temperature or null")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
@@ -127,6 +129,8 @@ class NekaClassifier(pl.LightningModule):
         is_regression = task == "regression"
         weights = None if is_regression else build_loss_weights(class_weights, train_labels, num_labels)
         self.register_buffer("loss_weights", weights, persistent=False)
+        # logits / temperature outside training: 1 until train fits it (calibration.json), which runs set
+        self.register_buffer("temperature", torch.ones(()), persistent=False)
         for split in ("train", "val", "test"):
             setattr(self, f"{split}_metrics", RegressionMetrics(regression_loss) if is_regression
                     else MultilabelMetrics(num_labels) if self.is_multilabel else SplitMetrics(num_labels))
@@ -156,6 +160,11 @@ class NekaClassifier(pl.LightningModule):
         for split in ("train", "val", "test"):
             getattr(self, f"{split}_metrics").thresholds.copy_(torch.tensor(thresholds, dtype=torch.float32))
 
+    def calibrated(self, logits: torch.Tensor) -> torch.Tensor:
+        """Single-label logits divided by the fitted temperature (neka/runs/calibration.py): the same
+        argmax, probabilities that match accuracy. Regression and multi-label outputs pass unchanged."""
+        return logits / self.temperature if self.hparams.task == "classification" else logits
+
     def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor,
                 token_type_ids: torch.Tensor) -> torch.Tensor:
         attention_mask = make_attention_mask(valid_length, input_ids.shape[1])
@@ -167,6 +176,8 @@ class NekaClassifier(pl.LightningModule):
 
     def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
         logits = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])
+        if split != "train":
+            logits = self.calibrated(logits)
         metrics: SplitMetrics | RegressionMetrics = getattr(self, f"{split}_metrics")
         loss = metrics.update(logits, batch["labels"], self.loss_weights if split == "train" else None)
         if split not in self._logged_splits:
@@ -220,7 +231,7 @@ class NekaClassifier(pl.LightningModule):
         """Class probabilities, (batch, num_labels); each label's probability for multi-label rows;
         for regression the value, (batch, 1)."""
         with full_precision(self.device):
-            outputs = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float()
+            outputs = self.calibrated(self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float())
         if self.hparams.task == "regression":
             return outputs
         return outputs.sigmoid() if self.is_multilabel else outputs.softmax(dim=-1)

@@ -10,6 +10,7 @@ from torch import nn
 from torchmetrics import MeanAbsoluteError, MeanMetric, MeanSquaredError, Metric, R2Score
 from torchmetrics.classification import (
     MulticlassAccuracy,
+    MulticlassCalibrationError,
     MultilabelExactMatch,
     MultilabelF1Score,
     MultilabelHammingDistance,
@@ -18,7 +19,9 @@ from torchmetrics.classification import (
 
 class SplitMetrics(nn.Module):
     """`mse` compares softmax probabilities with the one-hot label (the Brier score / K):
-    it rewards calibrated confidence, which accuracy alone does not see."""
+    it rewards calibrated confidence, which accuracy alone does not see. `ece` is the expected
+    calibration error over 15 equal-width confidence bins: how far the top class's probability is
+    from the accuracy of the rows given it."""
 
     def __init__(self, num_labels: int):
         super().__init__()
@@ -26,6 +29,7 @@ class SplitMetrics(nn.Module):
         self.acc = MulticlassAccuracy(num_classes=num_labels, average="micro")
         self.ce = MeanMetric()
         self.mse = MeanSquaredError()
+        self.ece = MulticlassCalibrationError(num_labels, n_bins=15, norm="l1")
 
     def update(self, logits: torch.Tensor, labels: torch.Tensor,
                loss_weights: torch.Tensor | None = None) -> torch.Tensor:
@@ -36,11 +40,12 @@ class SplitMetrics(nn.Module):
         self.ce.update(ce.detach(), weight=labels.numel())
         probabilities = logits.detach().float().softmax(dim=-1)
         self.mse.update(probabilities, F.one_hot(labels, self.num_labels).float())
+        self.ece.update(probabilities, labels)
         return ce if loss_weights is None else F.cross_entropy(logits, labels, weight=loss_weights)
 
     def named(self, split: str) -> dict[str, Metric]:
         """Metric objects keyed `split/name`, for LightningModule.log_dict to compute and reset."""
-        return {f"{split}/acc": self.acc, f"{split}/ce": self.ce, f"{split}/mse": self.mse}
+        return {f"{split}/acc": self.acc, f"{split}/ce": self.ce, f"{split}/mse": self.mse, f"{split}/ece": self.ece}
 
 
 class RegressionMetrics(nn.Module):

@@ -29,6 +29,7 @@ class EpochHistory(Callback):
         self.run_dir = run_dir
         self.task = task
         self.rows: list[dict[str, float]] = []
+        self.validated_epoch: int | None = None  # the newest epoch whose validation ran
 
     def state_dict(self) -> dict:
         """Saved in checkpoints, so a resumed run's history.csv still has its earlier epochs."""
@@ -50,8 +51,15 @@ class EpochHistory(Callback):
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._record(trainer, trainer.current_epoch - 1)
 
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self.validated_epoch = trainer.current_epoch
+
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self._record(trainer, trainer.current_epoch - 1 if trainer.current_epoch == trainer.max_epochs
+        """The last epoch's row: the epoch validated last (training may have stopped early, after
+        Lightning counted the epoch done)."""
+        self._record(trainer, self.validated_epoch if self.validated_epoch is not None
+                     else trainer.current_epoch - 1 if trainer.current_epoch == trainer.max_epochs
                      else trainer.current_epoch)
         if not self.rows or trainer.sanity_checking or not trainer.is_global_zero:  # one writer under DDP
             return

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from neka.runs.checkpoint_names import best_epoch_and_step
 
-CLASS_COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"))
+CLASS_COLUMNS = (("acc", "accuracy"), ("ce", "cross-entropy"), ("mse", "mse"), ("ece", "ECE"))
 REGRESSION_COLUMNS = (("mse", "mse"), ("mae", "mae"), ("r2", "r2"))
 MULTILABEL_COLUMNS = (("f1_micro", "micro-F1"), ("f1_macro", "macro-F1"), ("subset_acc", "subset acc"),
                       ("hamming", "hamming loss"), ("bce", "bce"))
@@ -15,7 +15,8 @@ COLUMNS = {"classification": CLASS_COLUMNS, "regression": REGRESSION_COLUMNS, "m
 def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | None,
                    split_sizes: dict[str, int], task: str, parameter_count: int,
                    class_names: Sequence[str] = (), seconds: float | None = None, warnings: Sequence[str] = (),
-                   origins: dict[str, str] | None = None, baselines: dict[str, dict[str, float]] | None = None) -> str:
+                   origins: dict[str, str] | None = None, baselines: dict[str, dict[str, float]] | None = None,
+                   notes: Sequence[str] = ()) -> str:
     """Epochs counted from 1, as the progress bar and curves.png show them. `origins`: split ->
     `from FILE` or `carved from FILE`, a line naming each split's file. Multi-label runs add
     each label's test F1 and the `baselines` (neka/runs/baselines.py) under the table."""
@@ -45,6 +46,7 @@ def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | N
                 if f"test/f1_label/{name}" in metrics]
     if label_f1:
         lines.append("test F1 per label: " + ", ".join(label_f1))
+    lines.extend(notes)  # how training ended, calibration
     if seconds is not None:
         lines.append(f"time: {format_duration(seconds)}")
     lines.append(f"run dir: {run_dir}")

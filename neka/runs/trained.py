@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from neka.data.tables import read_table
 from neka.errors import NekaError, one_line
 from neka.model.classifier import NekaClassifier
+from neka.runs.calibration import load_temperature
 from neka.runs.thresholds import load_thresholds
 from neka.tokenization.interface import NekaTokenizer
 from neka.tokenization.loading import load_saved_tokenizer
@@ -106,8 +107,9 @@ def open_run(run_dir: str | Path, ckpt: str = "best", trust_checkpoint: bool = F
     checkpoint = find_checkpoint(run_dir, ckpt)
     config = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
     label_map = json.loads((run_dir / "labels.json").read_text(encoding="utf-8"))
-    return TrainedRun(run_dir, config, label_map, load_saved_tokenizer(run_dir / "vocab"),
-                      load_model(checkpoint, trust_checkpoint), checkpoint)
+    model = load_model(checkpoint, trust_checkpoint)
+    model.temperature.fill_(load_temperature(run_dir))  # 1 unless training calibrated the run
+    return TrainedRun(run_dir, config, label_map, load_saved_tokenizer(run_dir / "vocab"), model, checkpoint)
 
 
 def find_checkpoint(run_dir: Path, ckpt: str) -> Path:
