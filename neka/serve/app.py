@@ -79,7 +79,7 @@ def model_name(run: TrainedRun) -> str:
     pretrained = run.config.model.get("pretrained")
     if pretrained:
         return str(pretrained)
-    encoder = run.model.encoder.config
+    encoder = run.encoder_config
     return f"{encoder.model_type} from scratch ({encoder.num_hidden_layers} layers, hidden {encoder.hidden_size})"
 
 
