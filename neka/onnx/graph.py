@@ -2,8 +2,8 @@
 
 The graph is traced from `NekaClassifier.predict_step` itself, so whatever it does after the
 logits (softmax, sigmoid for multi-label runs, a calibration temperature) is inside the graph and
-ONNX Runtime answers exactly what PyTorch does. TorchScript tracing (`dynamo=False`) rather than
-`torch.export`: it needs no `onnxscript`, and BERT's attention traces to one graph whose batch
+ONNX Runtime answers exactly what PyTorch does. TorchScript tracing (`dynamo=False`, legacy since
+torch 2.9 but still shipped in 2.13) rather than `torch.export`: it needs no `onnxscript`, and BERT's attention traces to one graph whose batch
 and sequence axes stay symbolic (`dynamic_axes`).
 """
 
@@ -44,6 +44,9 @@ def export_graph(model: NekaClassifier, path: Path) -> None:
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         # transformers' mask code indexes with position ranges, never negative, the case this warns of
         warnings.filterwarnings("ignore", "Exporting aten::index operator of advanced indexing", UserWarning)
+        # chosen on purpose (module docstring); torch>=2.9 warns that the TorchScript exporter is legacy
+        warnings.filterwarnings("ignore", "You are using the legacy TorchScript-based ONNX export", DeprecationWarning)
+        warnings.filterwarnings("ignore", "The feature will be removed", DeprecationWarning)
         # the wrapper in eval mode too: the exporter puts modules back in their mode afterwards, and a
         # wrapper left in training mode would switch the run's dropout on for every later forward pass
         torch.onnx.export(PredictStep(model.eval().cpu()).eval(), example, str(path), input_names=INPUT_NAMES,

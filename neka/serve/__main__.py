@@ -23,7 +23,8 @@ def main(cfg: DictConfig) -> None:
     with user_errors():
         uvicorn, build_app = import_server()
         run = open_backend(cfg.backend, cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
-        app = build_app(run, cfg.batch_size, cfg.serve.max_texts, cfg.serve.max_bytes)
+        app = build_app(run, cfg.batch_size, cfg.serve.max_texts, cfg.serve.max_bytes, cfg.serve.max_batch_rows,
+                        cfg.serve.max_wait_ms)
         listener = listen(cfg.host, cfg.port)
     host, port = listener.getsockname()[:2]
     log.info("neka: serving %s (%s) at http://%s:%d/", run.run_dir, run.checkpoint.name, host, port)
