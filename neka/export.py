@@ -42,7 +42,8 @@ def main(cfg: DictConfig) -> None:
             import_onnxruntime("format=onnx")
             export_onnx(open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint), out, cfg.quantize)
         elif cfg.quantize is not None:
-            raise NekaError(f"quantize={cfg.quantize}: quantization is for format=onnx; drop quantize or add format=onnx")
+            raise NekaError(f"quantize={cfg.quantize}: quantization is for format=onnx; drop quantize or add "
+                            f"format=onnx")
         else:
             export_run(open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint), out)
         print(f"wrote {out}", file=sys.stderr)

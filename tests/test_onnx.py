@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 import pytest
+
 from conftest import assert_user_error, run_in_process
 
 pytest.importorskip("onnxruntime")

@@ -41,10 +41,13 @@ def import_onnxruntime(key: str):
     return onnxruntime
 
 
-def new_session(path: Path, key: str):
-    """A CPU session with ONNX Runtime's full graph optimisations (its default level)."""
+def new_session(path: Path, key: str, threads: int = 0):
+    """A CPU session with ONNX Runtime's full graph optimisations (its default level); `threads`
+    0: one per physical core, ONNX Runtime's default."""
     onnxruntime = import_onnxruntime(key)
-    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 @dataclass
@@ -84,7 +87,8 @@ def open_backend(backend: str, run_dir: str | Path, ckpt: str = "best", trust_ch
     return open_onnx_run(run_dir) if backend == "onnx" else open_run(run_dir, ckpt, trust_checkpoint)
 
 
-def session_outputs(session, rows: EncodedRows, pad_id: int, batch_size: int, show_progress: bool = False) -> np.ndarray:
+def session_outputs(session, rows: EncodedRows, pad_id: int, batch_size: int,
+                    show_progress: bool = False) -> np.ndarray:
     """`neka.inference.scoring.model_outputs` with ONNX Runtime: the same length-sorted, padded
     batches, outputs put back in input order."""
     loader, order = length_sorted_loader(rows, batch_size, collate_fn=Collate(pad_id))

@@ -13,8 +13,14 @@ from pathlib import Path
 
 from neka.atomic import atomic_path
 from neka.errors import NekaError
-from neka.inference.onnx_backend import CONFIG_FILE, ENCODER_KEY, MODEL_FILE, import_onnxruntime, new_session, \
-    session_outputs
+from neka.inference.onnx_backend import (
+    CONFIG_FILE,
+    ENCODER_KEY,
+    MODEL_FILE,
+    import_onnxruntime,
+    new_session,
+    session_outputs,
+)
 from neka.inference.scoring import predict_outputs
 from neka.onnx.graph import export_graph, quantize_graph
 from neka.onnx.parity import FLOAT32_LIMIT, compare, metric_change, parity_rows, test_metrics

@@ -2,9 +2,9 @@
 
 The graph is traced from `NekaClassifier.predict_step` itself, so whatever it does after the
 logits (softmax, sigmoid for multi-label runs, a calibration temperature) is inside the graph and
-ONNX Runtime answers exactly what PyTorch does. TorchScript tracing (`dynamo=False`, legacy since
-torch 2.9 but still shipped in 2.13) rather than `torch.export`: it needs no `onnxscript`, and BERT's attention traces to one graph whose batch
-and sequence axes stay symbolic (`dynamic_axes`).
+ONNX Runtime answers exactly what PyTorch does. TorchScript tracing (`dynamo=False`, legacy
+since torch 2.9 but still shipped in 2.13) rather than `torch.export`: it needs no `onnxscript`,
+and BERT's attention traces to one graph whose batch and sequence axes stay symbolic.
 """
 
 import logging

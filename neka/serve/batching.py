@@ -2,11 +2,12 @@
 
 A worker coroutine, started when a request arrives and none runs, takes the waiting requests in
 arrival order (up to `max_batch_rows` rows, first waiting `max_wait_ms` for more where fewer are
-queued) and hands them to the one scoring thread as one list of rows; each request gets back exactly its own answers, in its order. The
-scoring itself is unchanged (length-sorted batches of `batch_size`, neka/inference/scoring.py), so
-eight clients sending one text each cost one forward pass, not eight. Requests are validated
-before they are queued, so a bad one never joins a batch; one whose client left is dropped from
-the batch if it has not started, and its answers are discarded if it has.
+queued) and hands them to the one scoring thread as one list of rows; each request gets back
+exactly its own answers, in its order. The scoring itself is unchanged (length-sorted batches of
+`batch_size`, neka/inference/scoring.py), so eight clients sending one text each cost one forward
+pass, not eight. Requests are validated before they are queued, so a bad one never joins a batch;
+one whose client left is dropped from the batch if it has not started, and its answers are
+discarded if it has.
 """
 
 import asyncio
