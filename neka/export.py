@@ -21,6 +21,7 @@ from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.errors import NekaError
 from neka.export_heads import build_sequence_classifier
+from neka.inference.onnx_backend import import_onnxruntime
 from neka.runs.files import write_json_atomic
 from neka.runs.trained import TrainedRun, open_run
 from neka.tokenization.huggingface import HFTokenizer
@@ -34,7 +35,18 @@ def main(cfg: DictConfig) -> None:
         out = Path(cfg.out)
         if out.exists() and (not out.is_dir() or any(out.iterdir())) and not cfg.overwrite:
             raise NekaError(f"out: {out} exists and is not empty; choose another folder or set overwrite=true")
-        export_run(open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint), out)
+        if cfg.format not in ("hf", "onnx"):
+            raise NekaError(f"format: unknown format {cfg.format!r}; use hf (a Hugging Face model folder) or onnx")
+        if cfg.format == "onnx":  # an ONNX Runtime folder with its parity check: neka/onnx/export.py
+            from neka.onnx.export import check_quantize, export_onnx
+            check_quantize(cfg.quantize)
+            import_onnxruntime("format=onnx")
+            export_onnx(open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint), out, cfg.quantize)
+        elif cfg.quantize is not None:
+            raise NekaError(f"quantize={cfg.quantize}: quantization is for format=onnx; drop quantize or add "
+                            f"format=onnx")
+        else:
+            export_run(open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint), out)
         print(f"wrote {out}", file=sys.stderr)
 
 

@@ -21,8 +21,9 @@ from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.data.tables import SEPARATORS, TextLayout, check_table_file, check_writable, text_layout, write_table
 from neka.errors import NekaError
+from neka.inference.onnx_backend import open_backend
 from neka.inference.scoring import answer_rows, encode_frame, predict_outputs
-from neka.runs.trained import TrainedRun, open_run
+from neka.runs.trained import TrainedRun
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="predict")
@@ -30,13 +31,13 @@ def main(cfg: DictConfig) -> None:
     with user_errors():
         run_dir = cfg.run_dir  # a missing run_dir is named before any file is looked at
         if cfg.input == "-":
-            run = open_run(run_dir, cfg.ckpt, cfg.trust_checkpoint)
+            run = open_backend(cfg.backend, run_dir, cfg.ckpt, cfg.trust_checkpoint)
             predict_stream(run, sys.stdin, sys.stdout, cfg.batch_size, cfg.accelerator)
             return
         path = check_table_file(cfg.input, "input")
         output = Path(cfg.output) if cfg.output else default_output(path)
         check_output(path, output, cfg.overwrite)  # before the run is opened and rows are scored
-        run = open_run(run_dir, cfg.ckpt, cfg.trust_checkpoint)
+        run = open_backend(cfg.backend, run_dir, cfg.ckpt, cfg.trust_checkpoint)
         predict_file(run, path, output, cfg.batch_size, cfg.accelerator, cfg.data.encoding, cfg.data.sep,
                      cfg.data.has_header)
         print(f"wrote {output}", file=sys.stderr)

@@ -133,9 +133,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="requests per batch size, after a warm-up")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32], help="texts per request")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--serve", nargs="*", default=[], help="settings of the server, e.g. backend=onnx "
+                        "serve.max_batch_rows=1 (one request per pass: no batching)")
     args = parser.parse_args()
     texts = pd.read_csv(packaged_data_path("nsmc/test.tsv"), sep="\t")["document"].astype(str).tolist()
-    with running_server(args.run_dir, "serve.max_texts=1024") as (pid, url):
+    with running_server(args.run_dir, "serve.max_texts=1024", *args.serve) as (pid, url):
         results = [measure(pid, url, texts, size, args.clients, args.requests) for size in args.batch_sizes]
     if args.json:
         print(json.dumps({"results": results, "args": vars(args)}, indent=2))

@@ -12,6 +12,7 @@ from neka.data.batching import Collate, length_sorted_loader
 from neka.data.columns import cells_as_text
 from neka.data.transform import EncodedRows, encode_table
 from neka.errors import NekaError
+from neka.inference.onnx_backend import OnnxRun, onnx_outputs
 from neka.model.classifier import NekaClassifier
 from neka.runs.trained import TrainedRun
 
@@ -59,7 +60,10 @@ def predict_outputs(run: TrainedRun, rows: EncodedRows, batch_size: int, acceler
     one-row forward pass of the tiny model), too much per server request, and it attaches itself
     to the model, so two requests could not share one; it would add nothing here that a loop
     lacks (evaluation runs in float32 either way: predict_step sees to it). The bar is on stderr:
-    stdout is predict's answers (input=-) and a user's pipes."""
+    stdout is predict's answers (input=-) and a user's pipes. An exported run (backend=onnx) is
+    scored by ONNX Runtime on the CPU, in the same batches."""
+    if isinstance(run, OnnxRun):
+        return onnx_outputs(run, rows, batch_size, show_progress)
     return model_outputs(run.model, rows, run.tokenizer.pad_id, batch_size, inference_device(accelerator),
                          show_progress)
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 from omegaconf import DictConfig, OmegaConf
+from transformers import PretrainedConfig
 
 from neka.data.tables import read_table
 from neka.errors import NekaError, one_line
@@ -40,6 +41,10 @@ class TrainedRun:
     @property
     def label_names(self) -> list[str]:
         return sorted(self.label_map, key=self.label_map.get)
+
+    @property
+    def encoder_config(self) -> PretrainedConfig:
+        return self.model.encoder.config
 
     @property
     def inputs(self) -> dict:

@@ -13,7 +13,7 @@ from omegaconf import DictConfig
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
 from neka.errors import NekaError
-from neka.runs.trained import open_run
+from neka.inference.onnx_backend import open_backend
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 def main(cfg: DictConfig) -> None:
     with user_errors():
         uvicorn, build_app = import_server()
-        run = open_run(cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
-        app = build_app(run, cfg.batch_size, cfg.serve.max_texts, cfg.serve.max_bytes)
+        run = open_backend(cfg.backend, cfg.run_dir, cfg.ckpt, cfg.trust_checkpoint)
+        app = build_app(run, cfg.batch_size, cfg.serve.max_texts, cfg.serve.max_bytes, cfg.serve.max_batch_rows,
+                        cfg.serve.max_wait_ms)
         listener = listen(cfg.host, cfg.port)
     host, port = listener.getsockname()[:2]
     log.info("neka: serving %s (%s) at http://%s:%d/", run.run_dir, run.checkpoint.name, host, port)
