@@ -17,7 +17,7 @@ from neka.runs.trained import open_run
 
 @dataclass
 class OutOfFold:
-    frame: pd.DataFrame  # the rows' own columns in file order, then row (position in the file), fold, predicted_label and prob_<label>
+    frame: pd.DataFrame  # own columns in file order; row (position in the file), fold, predicted_label, prob_<label>
     given: np.ndarray  # each row's class id as trained on (after data.label_bins), or its target for regression
     outputs: np.ndarray  # (rows, classes) probabilities, or (rows, 1) values for regression
     label_names: list[str]
