@@ -157,3 +157,19 @@ def test_planted_flips_rank_first_with_the_confidence_in_the_given_label():
     assert first["suggested_label"] != first["given_label"]
     assert first["given_label_probability"] == pytest.approx(outputs[first["row"] - 100, given[first["row"] - 100]],
                                                              abs=1e-6)
+
+
+def test_folds_swept_as_jobs_make_one_cross_validation(tmp_path):
+    """-m cv.fold=0,1: each fold a job in <sweep>/cv/<fold>/ (hydra/launcher=joblib runs them side
+    by side; the basic launcher here runs them in turn), and the sweep's end writes the files of the
+    whole cross-validation."""
+    table = tmp_path / "reviews.tsv"
+    pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(60).to_csv(table, sep="\t", index=False)
+    arguments = [a for a in cv_arguments(table) if not a.startswith(("cv.folds", "cv.label_issues"))]
+    result = run_in_process("-m", *arguments, "cv.folds=2", "cv.fold=0,1", "hydra.sweep.dir=sweep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    sweep = tmp_path / "sweep"
+    assert all((sweep / "cv" / str(k) / "metrics.json").is_file() for k in (0, 1))
+    assert pd.read_csv(sweep / "cv_summary.csv")["fold"].astype(str).tolist() == ["0", "1", "mean", "std"]
+    assert len(pd.read_csv(sweep / "oof_predictions.csv")) == 54  # 60 rows less the test split's 6
+    assert len(pd.read_csv(sweep / "summary.csv")) == 2  # the sweep's own table lists the two fold jobs
