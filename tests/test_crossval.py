@@ -16,6 +16,7 @@ from neka.crossval.label_issues import COLUMNS, label_issue_table
 from neka.crossval.oof import OutOfFold
 from neka.errors import NekaError
 from neka.inference.scoring import encode_frame, predict_outputs
+from neka.runs.interrupt import continue_command
 from neka.runs.trained import open_run
 
 from conftest import assert_user_error, run_in_process
@@ -173,3 +174,13 @@ def test_folds_swept_as_jobs_make_one_cross_validation(tmp_path):
     assert pd.read_csv(sweep / "cv_summary.csv")["fold"].astype(str).tolist() == ["0", "1", "mean", "std"]
     assert len(pd.read_csv(sweep / "oof_predictions.csv")) == 54  # 60 rows less the test split's 6
     assert len(pd.read_csv(sweep / "summary.csv")) == 2  # the sweep's own table lists the two fold jobs
+
+
+def test_ctrl_c_in_a_fold_names_the_cross_validation_to_resume(tmp_path, monkeypatch):
+    run_dir = tmp_path / "outputs" / "run"
+    (run_dir / ".hydra").mkdir(parents=True)
+    (run_dir / ".hydra" / "overrides.yaml").write_text("- cv.folds=3\n")
+    (run_dir / "cv" / "1").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert continue_command(run_dir / "cv" / "1", ["cv.folds=3"]) == \
+        "python -m neka.train cv.folds=3 resume=outputs/run"

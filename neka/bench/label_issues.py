@@ -38,15 +38,12 @@ def cross_validate_neka(noisy_path: Path, test_path: Path, run_dir: Path, folds:
     """neka's own cross-validation, in this process, as `python -m neka.train` composes it."""
     import neka  # noqa: F401  registers the resolvers
     from neka.bench.peers import compose_train
-    from neka.crossval.runner import cross_validate
-    from neka.train import fit_and_test
+    from neka.crossval.runner import find_label_issues
 
-    cfg = compose_train([f"data.path={noisy_path}", f"data.test_path={test_path}", f"cv.folds={folds}",
-                         "cv.label_issues=true", f"paths.run_dir={run_dir}", "paths.latest=null",
-                         "data.cache_dir=null", *overrides])
-    cross_validate(cfg, fit_and_test)
-    oof = pd.read_csv(run_dir / "oof_predictions.csv", sep=",")
-    issues = pd.read_csv(run_dir / "label_issues.csv")
+    cfg = compose_train([f"data.path={noisy_path}", f"data.test_path={test_path}", f"paths.run_dir={run_dir}",
+                         "paths.latest=null", "data.cache_dir=null", *overrides])
+    issues = find_label_issues(cfg, folds)
+    oof = pd.read_csv(run_dir / "oof_predictions.csv")
     return {"fold": oof["fold"].to_numpy(), "predicted": oof["predicted_label"].to_numpy(),
             "ranking": issues["row"].to_numpy()}
 

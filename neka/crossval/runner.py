@@ -119,3 +119,17 @@ def finish_cross_validation(run_dir: Path, count: int, label_issues: bool, batch
     write_table(summary, run_dir / SUMMARY, "cv")
     log.info("cross-validation complete: wrote %s", run_dir / SUMMARY)
     return summary
+
+
+def find_label_issues(cfg: DictConfig, folds: int = 5) -> pd.DataFrame:
+    """The rows of a composed train config's data most likely mislabelled: its cross-validation
+    (cv.folds, or `folds` where unset) with cv.label_issues on, in its paths.run_dir, which the
+    caller chooses; returns label_issues.csv as a table. The one call a data check makes."""
+    from neka.train import fit_and_test  # here: neka.train imports this module
+
+    cfg = copy.deepcopy(cfg)
+    with open_dict(cfg):
+        cfg.cv.folds, cfg.cv.fold, cfg.cv.label_issues = cfg.cv.folds or folds, None, True
+    cross_validate(cfg, fit_and_test)
+    return pd.read_csv(Path(cfg.paths.run_dir) / LABEL_ISSUES, keep_default_na=False,
+                       dtype={"text": str, "given_label": str, "suggested_label": str})
