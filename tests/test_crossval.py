@@ -118,11 +118,17 @@ def test_a_killed_cross_validation_resumes_with_the_folds_not_finished(cv_run, t
                       "cv_summary.csv")
 
 
-def test_a_validation_file_is_refused_with_cross_validation(tmp_path):
+@pytest.mark.parametrize("arguments, fragments", [
+    (["data.val_path={table}"], ["cv.folds", "data.val_path"]),
+    (["cv.folds=1"], ["cv.folds: must be a whole number of at least 2, got 1"]),
+    (["cv.folds=null"], ["cv.label_issues=true needs cv.folds"]),
+    (["cv.folds=null", "cv.label_issues=false", "cv.fold=1"], ["cv.fold=1 needs cv.folds"]),
+])
+def test_cross_validation_mistakes_are_one_line_and_leave_no_folder(tmp_path, arguments, fragments):
     table = tmp_path / "reviews.tsv"
     pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").head(40).to_csv(table, sep="\t", index=False)
-    result = run_in_process(*cv_arguments(table), f"data.val_path={table}", cwd=tmp_path)
-    assert_user_error(result, "cv.folds", "data.val_path")
+    result = run_in_process(*cv_arguments(table), *(a.format(table=table) for a in arguments), cwd=tmp_path)
+    assert_user_error(result, *fragments)
     assert not list(tmp_path.glob("outputs/*/*"))
 
 

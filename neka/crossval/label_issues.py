@@ -3,6 +3,8 @@
 given label is unlikely under the per-class thresholds its confident joint estimates) and ranks
 them by self-confidence, the out-of-fold probability of the given label, lowest first."""
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 
@@ -12,14 +14,18 @@ from neka.errors import NekaError
 COLUMNS = ["rank", "row", "text", "given_label", "suggested_label", "given_label_probability"]
 
 
+def require_cleanlab() -> None:
+    """cleanlab is an optional extra, neka[check]."""
+    if importlib.util.find_spec("cleanlab") is None:
+        raise NekaError("cv.label_issues=true needs cleanlab, which is not installed: pip install -e '.[check]'")
+
+
 def rank_label_issues(given: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
     """Indices of the rows cleanlab finds mislabelled, least believable first. One process
     (n_jobs=1): cleanlab otherwise forks one per core, each a copy of a process holding torch."""
-    try:
-        from cleanlab.filter import find_label_issues  # an optional extra: neka[check]
-    except ImportError:
-        raise NekaError("cv.label_issues=true needs cleanlab, which is not installed: pip install -e '.[check]'") \
-            from None
+    require_cleanlab()
+    from cleanlab.filter import find_label_issues
+
     return find_label_issues(given, probabilities, return_indices_ranked_by="self_confidence", n_jobs=1)
 
 

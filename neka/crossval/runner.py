@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from neka.atomic import atomic_path
 from neka.crossval.folds import SUMMARY, fold_dirs
-from neka.crossval.label_issues import label_issue_table
+from neka.crossval.label_issues import label_issue_table, require_cleanlab
 from neka.crossval.oof import predict_out_of_fold
 from neka.crossval.summary import format_fold_table, summarize_folds
 from neka.data.tables import write_table
@@ -39,6 +39,9 @@ FitAndTest = Callable[[DictConfig], tuple[dict[str, float], str]]  # neka.train.
 
 
 def wants_cross_validation(cfg: DictConfig) -> bool:
+    for key in ("fold", "label_issues"):  # both need folds; silently training one run would waste it
+        if cfg.cv.folds is None and cfg.cv[key] not in (None, False):
+            raise NekaError(f"cv.{key}={str(cfg.cv[key]).lower()} needs cv.folds (the number of folds); add cv.folds=5")
     return cfg.cv.folds is not None
 
 
@@ -51,6 +54,8 @@ def cross_validate(cfg: DictConfig, fit_and_test: FitAndTest) -> tuple[dict[str,
     if cfg.data.get("val_path"):
         raise NekaError(f"cv.folds: each fold's validation rows are a fold of data.path, so data.val_path="
                         f"{cfg.data.val_path} would go unused; leave data.val_path out, or cv.folds out")
+    if cfg.cv.label_issues:
+        require_cleanlab()  # before hours of training, not after
     if cfg.cv.fold is not None:
         return fit_and_test(fold_config(cfg, run_dir, cfg.cv.fold, count))
     for index, fold_dir in enumerate(fold_dirs(run_dir, count)):
