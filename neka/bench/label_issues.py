@@ -81,7 +81,8 @@ def main() -> None:
     parser.add_argument("--flips", type=int, default=150)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--neka", nargs="+", default=["tiny=", "tiny-10ep=trainer.max_epochs=10"],
+    parser.add_argument("--neka", nargs="+",
+                        default=["tiny=", "tiny-10ep-v3000=trainer.max_epochs=10 tokenizer.vocab_size=3000"],
                         help="NAME=OVERRIDES (space-separated overrides of python -m neka.train)")
     parser.add_argument("--workdir", type=Path, default=Path("outputs/bench-label-issues"))
     parser.add_argument("--json", action="store_true")
