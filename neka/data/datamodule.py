@@ -9,6 +9,7 @@ import pandas as pd
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
+from neka.crossval.folds import split_fold
 from neka.data.batching import Collate, EncodedDataset, length_sorted_loader
 from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
 from neka.data.encoding_cache import Encoding, cache_folder, load_encoding, save_encoding
@@ -46,11 +47,13 @@ class NekaDataModule(pl.LightningDataModule):
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
                  task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
                  tokenizer_settings: dict | None = None, pin_memory: bool = False, label_sep: str | None = None,
-                 label_columns: list[str] | None = None):
+                 label_columns: list[str] | None = None, fold: dict | None = None):
         """Each argument is kept as the attribute of its name: the encoding cache's key reads them
         (neka/data/encoding_cache.py). Without `tokenizer_settings` (the tokenizer config), or
         without `cache_dir`, nothing is cached. A multi-label table names its labels with
-        `label_sep` (a label column holding sets) or `label_columns` (0/1 columns): data/multilabel.py."""
+        `label_sep` (a label column holding sets) or `label_columns` (0/1 columns): data/multilabel.py.
+        `fold` ({index, count}, set by neka/crossval for each fold's run): that fold of the training
+        rows is the validation split, instead of val_size."""
         super().__init__()
         if not path:
             raise NekaError("data.path: no table given; name your file, e.g. data=table data.path=grades.csv "
@@ -88,6 +91,7 @@ class NekaDataModule(pl.LightningDataModule):
         if label_sep is not None and not str(label_sep):
             raise NekaError("data.label_sep: empty; use the character that joins a row's labels, e.g. "
                             "data.label_sep='|'")
+        self.fold = dict(fold) if fold else None
         self._train_loader: ResumableLoader | None = None
         self._train_loader_state: dict | None = None  # from a checkpoint being resumed
 
@@ -223,7 +227,9 @@ class NekaDataModule(pl.LightningDataModule):
         else:
             test_share = self.test_size
             table, test = split_holdout(table, self._strata(table), self.test_size, self.seed, "data.test_size")
-        if self.val_path:
+        if self.fold:
+            table, val = split_fold(table, self._strata(table), self.fold["index"], self.fold["count"], self.seed)
+        elif self.val_path:
             val = self._read(self.val_path, "data.val_path")
         else:
             share_of_rest = self.val_size / (1 - test_share)  # val_size is a share of the whole table

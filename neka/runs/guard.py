@@ -17,13 +17,14 @@ from pytorch_lightning import Trainer
 from pytorch_lightning.strategies.launchers import _SubprocessScriptLauncher
 
 from neka.cli.entry import user_errors
+from neka.crossval.folds import FOLDS_DIR
 from neka.errors import NekaError
 from neka.runs.resume import check_resumable
 
 
 def refuse_finished_run(run_dir: Path) -> None:
     """Resuming (`resume=`) is the one reason to reuse a folder."""
-    if (run_dir / "metrics.json").exists() or (run_dir / "checkpoints").exists():
+    if any((run_dir / name).exists() for name in ("metrics.json", "checkpoints", FOLDS_DIR)):
         raise NekaError(f"hydra.run.dir: {run_dir} already holds a run; choose another hydra.run.dir, or continue "
                         f"a killed run with resume={run_dir}")
 

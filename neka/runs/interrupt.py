@@ -17,6 +17,7 @@ import pytorch_lightning as pl
 from hydra.core.hydra_config import HydraConfig
 from pytorch_lightning.callbacks import Callback
 
+from neka.crossval.folds import resumable_folder
 from neka.runs.log_file import write_to_log_file
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def continue_command(run_dir: Path, overrides: Sequence[str]) -> str:
     """The run's own overrides, as check_resumable requires, with `resume=` naming its folder
     (relative to the current folder when inside it), quoted for a POSIX shell."""
     kept = [override for override in overrides if not override.startswith("resume=")]
-    folder = run_dir.resolve()
+    folder = resumable_folder(run_dir).resolve()
     if folder.is_relative_to(Path.cwd().resolve()):
         folder = folder.relative_to(Path.cwd().resolve())
     return " ".join(shell_quote(word) for word in ["python", "-m", "neka.train", *kept, f"resume={folder}"])

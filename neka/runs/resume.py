@@ -17,6 +17,7 @@ from pytorch_lightning.callbacks import Callback
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
 from neka.atomic import atomic_path
+from neka.crossval.folds import FOLDS_DIR, SUMMARY
 from neka.errors import NekaError
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,11 @@ def check_resumable(run_dir: Path, overrides: list[str]) -> None:
     saved_overrides = run_dir / ".hydra" / "overrides.yaml"
     if not saved_overrides.is_file():
         raise NekaError(f"resume: {run_dir} is not a neka run folder (no .hydra/overrides.yaml)")
-    if (run_dir / "metrics.json").exists():
-        raise NekaError(f"resume: {run_dir} already finished (it has metrics.json); start a new run instead")
-    if not list((run_dir / "checkpoints").glob("*.ckpt")):
+    for marker in ("metrics.json", SUMMARY):  # a run's, a cross-validation's
+        if (run_dir / marker).exists():
+            raise NekaError(f"resume: {run_dir} already finished (it has {marker}); start a new run instead")
+    is_cross_validation = (run_dir / FOLDS_DIR).is_dir()  # its folds' checkpoints are in cv/<k>/
+    if not is_cross_validation and not list((run_dir / "checkpoints").glob("*.ckpt")):
         raise NekaError(f"resume: {run_dir} has no checkpoint to continue from; start it again as a new run")
     before = sorted(o for o in yaml.safe_load(saved_overrides.read_text(encoding="utf-8")) or []
                     if not o.startswith("resume="))

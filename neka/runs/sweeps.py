@@ -25,7 +25,8 @@ def collect_jobs(sweep_dir: Path) -> pd.DataFrame:
     val/test metrics, the folder. A job without metrics.json (failed or stopped) keeps its row
     with empty metrics."""
     rows = []
-    for overrides_file in sorted(sweep_dir.glob("*/.hydra/overrides.yaml")):
+    for overrides_file in sorted([*sweep_dir.glob("*/.hydra/overrides.yaml"),  # cv/<fold>/: a swept cross-validation
+                                  *sweep_dir.glob("cv/*/.hydra/overrides.yaml")]):
         job_dir = overrides_file.parent.parent
         overrides = yaml.safe_load(overrides_file.read_text(encoding="utf-8")) or []
         rows.append({"overrides": " ".join(overrides), "task": read_json(job_dir / "inputs.json").get("task"),
