@@ -176,3 +176,14 @@ def test_training_logs_the_leakage_it_starts_with(tiny_run):
     run_dir, _ = tiny_run
     log = (run_dir / "train.log").read_text(encoding="utf-8")
     assert "[WARNING] - 11 of 2,000 test rows also appear in training" in log and "python -m neka.check" in log
+
+
+def test_label_issues_true_cross_validates_and_ranks_the_doubtful_rows(tmp_path):
+    result = run_in_process("data.max_rows=300", "data.test_path=null", "tokenizer.vocab_size=1000",
+                            "label_issues=true", "hydra.run.dir=run", cwd=tmp_path, module="neka.check")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "run" / "check" / "report.json").read_text())
+    ranked = pd.read_csv(tmp_path / "run" / "label_issues" / "label_issues.csv")
+    assert report["label_issues"]["rows"] == len(ranked) and report["label_issues"]["folds"] == 5
+    assert len(list((tmp_path / "run" / "label_issues" / "cv").glob("*/metrics.json"))) == 5
+    assert ("label_issues" in result.stdout) == (len(ranked) > 0)

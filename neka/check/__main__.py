@@ -7,10 +7,12 @@ from functools import partial
 from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from neka.check.checks import check_data
+from neka.check.mislabelled import check_label_issues
 from neka.check.report import format_summary, write_report
 from neka.cli.configs import CONFIG_PATH
 from neka.cli.entry import run_command, user_errors
@@ -37,9 +39,18 @@ def run(cfg: DictConfig) -> dict:
                                        tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # training's own stops (a missing column, one class, too many [UNK]) happen here
     report = check_data(data)
+    if cfg.label_issues:
+        section, found = check_label_issues(Path(cfg.paths.run_dir), check_overrides())
+        report["label_issues"] = section
+        report["findings"] += [finding.as_dict() for finding in found]
     path = write_report(Path(cfg.paths.run_dir), report)
     print(format_summary(report, path), flush=True)
     return report
+
+
+def check_overrides() -> list[str]:
+    """The command line's data and tokenizer overrides, which the cross-validation trains with."""
+    return [override for override in HydraConfig.get().overrides.task if not override.startswith("label_issues=")]
 
 
 def command() -> None:
