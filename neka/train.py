@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import hydra
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning import Callback, Trainer, seed_everything
@@ -110,16 +111,16 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
         stopped_early = early_stop_reason(trainer)
         if stopped_early:
             log.info(stopped_early)
-        validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
         calibration = None
-        if data.task == "classification" and model.hparams.calibration:  # the best weights are loaded now
+        if data.task == "classification" and model.hparams.calibration:
+            load_weights(model, best)  # those validate and test load: calibrate them first
             calibration = calibrate(model, data, run_dir)
-            validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
-        if data.is_multilabel:  # the best weights are loaded now: decide where each label applies
-            thresholds = decide_thresholds(model, data, label_names, run_dir)
-            if thresholds != [model.hparams.thresholds] * len(label_names):
-                validated = trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0]
-        metrics = {**validated, **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
+        if data.is_multilabel:  # decide where each label applies, for the best weights
+            load_weights(model, best)
+            decide_thresholds(model, data, label_names, run_dir)
+        # validate and test reload these weights; the temperature and thresholds are not in checkpoints
+        metrics = {**trainer.validate(model, datamodule=data, ckpt_path=best, verbose=False)[0],
+                   **trainer.test(model, datamodule=data, ckpt_path=best, verbose=False)[0]}
     log_hparams(trainer.logger, cfg, metrics)  # TensorBoard's HPARAMS tab compares the runs of a sweep
     save_metrics(run_dir, metrics)
     log.info("run complete: wrote %s", run_dir / "metrics.json")  # a killed run's log lacks this line
@@ -139,6 +140,12 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
         print(summary, flush=True)
         write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
     return metrics, monitor
+
+
+def load_weights(model: NekaClassifier, checkpoint: str | None) -> None:
+    """The checkpoint's weights in `model` (None: keep the current ones, as under fast_dev_run)."""
+    if checkpoint:
+        model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"])
 
 
 def decide_thresholds(model: NekaClassifier, data: NekaDataModule, label_names: list[str],

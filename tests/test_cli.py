@@ -35,7 +35,7 @@ def test_tiny_run_leaves_a_complete_run_folder(tiny_run):
     vocabulary = (run_dir / "vocab" / "vocab.txt").read_text(encoding="utf-8").splitlines()
     assert vocabulary[:5] == ["[UNK]", "[PAD]", "[CLS]", "[SEP]", "[MASK]"] and len(vocabulary) > 500
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert set(metrics) == {"val_acc", "val_ce", "val_mse", "test_acc", "test_ce", "test_mse"}
+    assert set(metrics) == {"val_acc", "val_ce", "val_mse", "val_ece", "test_acc", "test_ce", "test_mse", "test_ece"}
     assert 0.0 <= metrics["test_acc"] <= 1.0 and metrics["test_ce"] > 0
     assert "test" in result.stdout and f"run dir: {run_dir}" in result.stdout
 
@@ -104,7 +104,8 @@ def test_kobert_experiment_composes_and_fails_offline_in_one_line(tmp_path, offl
     composed = run_in_process("+experiment=kobert", "--cfg", "job", cwd=tmp_path)
     assert composed.returncode == 0 and "pretrained: monologg/kobert" in composed.stdout
     result = run_in_process("+experiment=kobert", "hydra.run.dir=run", cwd=tmp_path)
-    assert_user_error(result, "model.pretrained='monologg/kobert'", "--local-dir kobert`) and set model.pretrained=./kobert")
+    assert_user_error(result, "model.pretrained='monologg/kobert'",
+                      "--local-dir kobert`) and set model.pretrained=./kobert")
 
 
 @pytest.mark.parametrize("module, overrides, line", [

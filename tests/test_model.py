@@ -172,7 +172,7 @@ def test_evaluation_metrics_from_probabilities_are_the_training_metrics_from_log
     evaluated = metrics_of_outputs(logits.softmax(-1).numpy(), labels.numpy(), "test", "classification")
     assert evaluated == pytest.approx({f"test_{name}": metric.compute().item()
                                        for name, metric in (("acc", training.acc), ("ce", training.ce),
-                                                            ("mse", training.mse))}, rel=1e-6)
+                                                            ("mse", training.mse), ("ece", training.ece))}, rel=1e-6)
     underflow = torch.tensor([[300.0, 0.0]]).softmax(-1).numpy()  # the label's probability is 0.0 in float32
     assert np.isfinite(metrics_of_outputs(underflow, np.array([1]), "test", "classification")["test_ce"])
     values, targets = np.array([[1.0], [2.5], [2.0]], dtype=np.float32), np.array([1.5, 2.5, 3.0], dtype=np.float32)

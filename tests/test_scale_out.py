@@ -37,7 +37,8 @@ def test_two_ranks_take_disjoint_shards_of_every_epoch(ddp_run):
 def test_rank_zero_alone_writes_the_run_files_and_the_summary(ddp_run):
     run_dir, result = ddp_run
     assert result.stdout.count("run dir: ") == 1
-    assert {p.name for p in run_dir.glob("*.json")} == {"labels.json", "inputs.json", "splits.json", "metrics.json"}
+    assert {p.name for p in run_dir.glob("*.json")} == {"labels.json", "inputs.json", "splits.json", "metrics.json",
+                                                       "calibration.json"}
     assert not list(run_dir.glob(".*.json*")) and not list(run_dir.glob(".*.npz"))  # no second writer's temporaries
     assert len(list((run_dir / "checkpoints").glob("best-*.ckpt"))) == 1
 

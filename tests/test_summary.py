@@ -8,5 +8,5 @@ def test_a_classification_run_without_validation_shows_accuracy_columns(tmp_path
     lines = format_summary(metrics, tmp_path, None, {"train": 90, "test": 10}, "classification", 1000,
                            ["neg", "pos"]).splitlines()
     assert "2 classes" in lines[0]
-    assert lines[3].split() == ["split", "accuracy", "cross-entropy", "mse"]
-    assert lines[5].split() == ["test", "0.8000", "0.4500", "0.1500"]
+    assert lines[3].split() == ["split", "accuracy", "cross-entropy", "mse", "ECE"]
+    assert lines[5].split() == ["test", "0.8000", "0.4500", "0.1500", "-"]

@@ -133,7 +133,8 @@ class NekaClassifier(pl.LightningModule):
         self.register_buffer("temperature", torch.ones(()), persistent=False)
         for split in ("train", "val", "test"):
             setattr(self, f"{split}_metrics", RegressionMetrics(regression_loss) if is_regression
-                    else MultilabelMetrics(num_labels) if self.is_multilabel else SplitMetrics(num_labels))
+                    else MultilabelMetrics(num_labels) if self.is_multilabel
+                    else SplitMetrics(num_labels, calibration_error=split != "train"))
         if self.is_multilabel:
             self.set_thresholds([0.5 if thresholds == "tune" else float(thresholds)] * num_labels)
         self._logged_splits: set[str] = set()  # the splits whose metrics were logged this epoch

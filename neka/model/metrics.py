@@ -21,15 +21,16 @@ class SplitMetrics(nn.Module):
     """`mse` compares softmax probabilities with the one-hot label (the Brier score / K):
     it rewards calibrated confidence, which accuracy alone does not see. `ece` is the expected
     calibration error over 15 equal-width confidence bins: how far the top class's probability is
-    from the accuracy of the rows given it."""
+    from the accuracy of the rows given it; validation and test only (`calibration_error`): it keeps
+    every row's confidence until the epoch's end, which training's metrics, kept in checkpoints, should not."""
 
-    def __init__(self, num_labels: int):
+    def __init__(self, num_labels: int, calibration_error: bool = True):
         super().__init__()
         self.num_labels = num_labels
         self.acc = MulticlassAccuracy(num_classes=num_labels, average="micro")
         self.ce = MeanMetric()
         self.mse = MeanSquaredError()
-        self.ece = MulticlassCalibrationError(num_labels, n_bins=15, norm="l1")
+        self.ece = MulticlassCalibrationError(num_labels, n_bins=15, norm="l1") if calibration_error else None
 
     def update(self, logits: torch.Tensor, labels: torch.Tensor,
                loss_weights: torch.Tensor | None = None) -> torch.Tensor:
@@ -40,12 +41,14 @@ class SplitMetrics(nn.Module):
         self.ce.update(ce.detach(), weight=labels.numel())
         probabilities = logits.detach().float().softmax(dim=-1)
         self.mse.update(probabilities, F.one_hot(labels, self.num_labels).float())
-        self.ece.update(probabilities, labels)
+        if self.ece is not None:
+            self.ece.update(probabilities, labels)
         return ce if loss_weights is None else F.cross_entropy(logits, labels, weight=loss_weights)
 
     def named(self, split: str) -> dict[str, Metric]:
         """Metric objects keyed `split/name`, for LightningModule.log_dict to compute and reset."""
-        return {f"{split}/acc": self.acc, f"{split}/ce": self.ce, f"{split}/mse": self.mse, f"{split}/ece": self.ece}
+        named = {f"{split}/acc": self.acc, f"{split}/ce": self.ce, f"{split}/mse": self.mse}
+        return named | ({f"{split}/ece": self.ece} if self.ece is not None else {})
 
 
 class RegressionMetrics(nn.Module):
