@@ -6,7 +6,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import huggingface_hub
@@ -47,6 +48,21 @@ def start_in_foreground(command: list[str], **options) -> subprocess.Popen:
         return subprocess.Popen(command, **options)
     finally:
         signal.signal(signal.SIGINT, ignored)
+
+
+def kill_after_first_step_checkpoint(folder: Path, run_name: str, settings: Sequence[str]) -> None:
+    """`python -m neka.train` with `settings` (a step checkpoint among them) in folder/run_name, killed
+    with SIGKILL as soon as its first step checkpoint is on disk: a run that resume= must continue."""
+    process = subprocess.Popen([sys.executable, "-m", "neka.train", *settings, f"hydra.run.dir={run_name}"],
+                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    checkpoints = folder / run_name / "checkpoints"
+    deadline = time.monotonic() + 120
+    while not list(checkpoints.glob("step*.ckpt")):
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
 
 
 def run_in_process(*args: str, cwd: Path, module: str = "neka.train") -> subprocess.CompletedProcess:

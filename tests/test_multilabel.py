@@ -4,10 +4,8 @@ hate-speech comments, data=hate_multilabel) and one 0/1 column per label, built 
 import io
 import json
 import logging
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,7 @@ from neka.runs.trained import open_run
 from neka.serve.app import build_app
 
 from conftest import MULTILABEL_SETTINGS as SETTINGS
-from conftest import assert_user_error, run_in_process
+from conftest import assert_user_error, kill_after_first_step_checkpoint, run_in_process
 
 TRAIN = Path(packaged_data_path("hate_speech/multilabel_train.tsv"))
 LABELS = ["gender", "hate", "offensive", "others"]
@@ -186,15 +184,7 @@ def test_label_columns_train_evaluate_predict_serve_and_export(column_run, workd
 def test_a_killed_multilabel_run_resumes_to_the_uninterrupted_result(label_set_run, workdir):
     uninterrupted, _ = label_set_run
     workdir = uninterrupted.parent  # beside it: the same data.cache_dir
-    process = subprocess.Popen([sys.executable, "-m", "neka.train", *SETTINGS, "hydra.run.dir=killed"],
-                               cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list((workdir / "killed" / "checkpoints").glob("step*.ckpt")):
-        assert process.poll() is None, process.stderr.read()[-3000:]
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after_first_step_checkpoint(workdir, "killed", SETTINGS)
     result = run_in_process(*SETTINGS, "resume=killed", cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     for name in ("metrics.json", "thresholds.json", "history.csv"):

@@ -17,7 +17,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from neka.cli.resolvers import packaged_data_path
 
-from conftest import assert_user_error, run_in_process, start_in_foreground
+from conftest import assert_user_error, kill_after_first_step_checkpoint, run_in_process, start_in_foreground
 
 # 900 training rows in batches of 32: 29 steps an epoch, a step checkpoint every 5
 SETTINGS = ("data.max_rows=1000", "data.batch_size=32", "trainer.max_epochs=2", "trainer.deterministic=true",
@@ -41,21 +41,8 @@ def scalars(run_dir: Path) -> dict[str, list[tuple[int, float]]]:
             for tag in accumulator.Tags()["scalars"]}
 
 
-def kill_after_first_step_checkpoint(folder: Path, run_name: str) -> None:
-    process = subprocess.Popen([sys.executable, "-m", "neka.train", *SETTINGS, f"hydra.run.dir={run_name}"],
-                               cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    checkpoints = folder / run_name / "checkpoints"
-    deadline = time.monotonic() + 120
-    while not list(checkpoints.glob("step*.ckpt")):
-        assert process.poll() is None, process.stderr.read()[-3000:]
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-
-
 def test_killed_run_resumes_to_exactly_the_uninterrupted_result(workdir):
-    kill_after_first_step_checkpoint(workdir, "killed")
+    kill_after_first_step_checkpoint(workdir, "killed", SETTINGS)
     killed = workdir / "killed"
     assert not (killed / "metrics.json").exists()
     assert "run complete" not in (killed / "train.log").read_text()
