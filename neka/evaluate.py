@@ -167,21 +167,16 @@ def evaluate(run: TrainedRun, rows: EncodedRows, split: str, out_dir: Path, batc
         return metrics
     if run.is_multilabel:
         write_table(per_label_report(outputs, labels, names, thresholds), out_dir / "report.csv", "eval")
-        figure = label_confusion_figure(outputs, labels, names, thresholds)
+        figures = {"confusion_matrix": label_confusion_figure(outputs, labels, names, thresholds)}
     else:
         write_table(per_class_report(outputs, labels, names), out_dir / "report.csv", "eval")
-        figure = confusion_figure(outputs, labels, names)
-        reliability = reliability_figure(outputs, labels)
-        save_png_atomic(reliability, out_dir / "reliability.png")
-        with SummaryWriter(str(run.run_dir / "tb")) as writer:
-            writer.add_figure("test/reliability" if split == "test" else f"eval/{out_dir.name}/reliability",
-                              reliability)
-        plt.close(reliability)
-    save_png_atomic(figure, out_dir / "confusion_matrix.png")
-    with SummaryWriter(str(run.run_dir / "tb")) as writer:  # one figure per evaluated file
-        writer.add_figure("test/confusion_matrix" if split == "test" else f"eval/{out_dir.name}/confusion_matrix",
-                          figure)
-    plt.close(figure)
+        figures = {"confusion_matrix": confusion_figure(outputs, labels, names),
+                   "reliability": reliability_figure(outputs, labels)}
+    with SummaryWriter(str(run.run_dir / "tb")) as writer:  # each figure once per evaluated file
+        for name, figure in figures.items():
+            save_png_atomic(figure, out_dir / f"{name}.png")
+            writer.add_figure(f"test/{name}" if split == "test" else f"eval/{out_dir.name}/{name}", figure)
+            plt.close(figure)
     return metrics
 
 

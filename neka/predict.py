@@ -75,11 +75,9 @@ def add_predictions(run: TrainedRun, frame: pd.DataFrame, outputs: np.ndarray) -
     names = run.label_names
     if run.is_regression:
         columns = {"predicted_value": outputs[:, 0]}
-    elif run.is_multilabel:
-        columns = {"predicted_labels": [run.label_sep.join(labels) for labels in run.predicted_labels(outputs)]}
-        columns.update({f"prob_{name}": outputs[:, index] for index, name in enumerate(names)})
     else:
-        columns = {"predicted_label": [names[i] for i in outputs.argmax(axis=1)]}
+        columns = ({"predicted_labels": [run.label_sep.join(labels) for labels in run.predicted_labels(outputs)]}
+                   if run.is_multilabel else {"predicted_label": [names[i] for i in outputs.argmax(axis=1)]})
         columns.update({f"prob_{name}": outputs[:, index] for index, name in enumerate(names)})
     clash = sorted(set(columns) & set(frame.columns))
     if clash:

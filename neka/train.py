@@ -128,11 +128,11 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
         link_latest(run_dir, Path(cfg.paths.latest))
     sizes = {split: len(rows) for split, rows in data.encoded.items()}
     parameter_count = sum(p.numel() for p in model.parameters())
-    baselines = None
-    if data.is_multilabel:
-        baselines = multilabel_baselines(data.encoded["train"].labels, data.encoded["test"].labels, cfg.seed)
-        log.info("baselines on the test split: %s", baselines)
     if trainer.is_global_zero:  # under DDP every rank gets here
+        baselines = None
+        if data.is_multilabel:
+            baselines = multilabel_baselines(data.encoded["train"].labels, data.encoded["test"].labels, cfg.seed)
+            log.info("baselines on the test split: %s", baselines)
         summary = format_summary(metrics, run_dir, best, sizes, data.task, parameter_count, label_names,
                                  time.perf_counter() - started, [data.label_warning] if data.label_warning else [],
                                  data.origins, baselines,
@@ -148,8 +148,7 @@ def load_weights(model: NekaClassifier, checkpoint: str | None) -> None:
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"])
 
 
-def decide_thresholds(model: NekaClassifier, data: NekaDataModule, label_names: list[str],
-                      run_dir: Path) -> list[float]:
+def decide_thresholds(model: NekaClassifier, data: NekaDataModule, label_names: list[str], run_dir: Path) -> None:
     """model.thresholds for every label, or with `tune` each label's best on the validation
     split; set on the model for the metrics that follow and saved in thresholds.json."""
     setting = model.hparams.thresholds
@@ -160,7 +159,6 @@ def decide_thresholds(model: NekaClassifier, data: NekaDataModule, label_names: 
         thresholds = [float(setting)] * len(label_names)
     model.set_thresholds(thresholds)
     save_thresholds(run_dir, label_names, thresholds)
-    return thresholds
 
 
 def command() -> None:

@@ -94,13 +94,14 @@ def answer_rows(run: TrainedRun, rows: list[list[str]], outputs: np.ndarray) -> 
         answer = {"text": row[0] if len(row) == 1 else row}
         if run.is_regression:
             answer["value"] = round(float(scores[0]), 6)
-        elif label_sets is not None:
+            answers.append(answer)
+            continue
+        if label_sets is not None:
             answer["labels"] = label_sets[index]
-            answer["probabilities"] = {name: round(float(p), 6) for name, p in zip(names, scores)}
         else:
             best = int(scores.argmax())
             answer["label"] = names[best]
             answer["probability"] = round(float(scores[best]), 6)
-            answer["probabilities"] = {name: round(float(p), 6) for name, p in zip(names, scores)}
+        answer["probabilities"] = {name: round(float(p), 6) for name, p in zip(names, scores)}
         answers.append(answer)
     return answers

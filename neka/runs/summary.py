@@ -35,13 +35,9 @@ def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | N
         lines.insert(1, "data: " + "; ".join(f"{split} {split_sizes[split]:,} rows {origin}"
                                              for split, origin in origins.items()))
     for split in ("val", "test"):
-        cells = "".join(f"{metrics[f'{split}/{name}']:>15.4f}" if f"{split}/{name}" in metrics else f"{'-':>15}"
-                        for name, _ in columns)
-        lines.append(f"{split:<6}{cells}")
-    for name, values in (baselines or {}).items():
-        cells = "".join(f"{values[f'test_{key}']:>15.4f}" if f"test_{key}" in values else f"{'-':>15}"
-                        for key, _ in columns)
-        lines.append(f"{'test':<6}{cells}   baseline: {name}")
+        lines.append(f"{split:<6}{table_cells(metrics, f'{split}/', columns)}")
+    for name, values in (baselines or {}).items():  # keyed as metrics.json: test_f1_micro
+        lines.append(f"{'test':<6}{table_cells(values, 'test_', columns)}   baseline: {name}")
     label_f1 = [f"{name} {metrics[f'test/f1_label/{name}']:.4f}" for name in class_names
                 if f"test/f1_label/{name}" in metrics]
     if label_f1:
@@ -53,6 +49,12 @@ def format_summary(metrics: dict[str, float], run_dir: Path, checkpoint: str | N
     lines.append(f"tensorboard --logdir {run_dir / 'tb'}")
     lines.extend(f"warning: {warning}" for warning in warnings)
     return "\n".join(lines)
+
+
+def table_cells(values: dict[str, float], prefix: str, columns: Sequence[tuple[str, str]]) -> str:
+    """One row of the summary's table: each column's `prefix + name` value, or - where there is none."""
+    return "".join(f"{values[prefix + name]:>15.4f}" if prefix + name in values else f"{'-':>15}"
+                   for name, _ in columns)
 
 
 def format_class_names(names: Sequence[str], kind: str = "classes", shown: int = 10) -> str:
