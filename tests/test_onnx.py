@@ -73,7 +73,12 @@ def test_int8_export_reports_the_metric_change(tiny_run, tmp_path, monkeypatch):
     from neka.runs.trained import open_run
 
     monkeypatch.setattr(parity, "MAX_ROWS", 200)
-    export_onnx(open_run(tiny_run[0]), tmp_path / "int8", "int8")
+    # the run as model.calibration=null leaves it: the tiny run's temperature, fitted on 60 validation rows, can
+    # be 0.3, which triples the logits and int8's error with them; the bound below is for int8's own error
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run[0], run_dir)
+    (run_dir / "calibration.json").unlink()
+    export_onnx(open_run(run_dir), tmp_path / "int8", "int8")
     written = json.loads((tmp_path / "int8" / "parity.json").read_text(encoding="utf-8"))
     assert written["rows"] == 200
     change = written["int8"]["change_from_float32"]["test_acc"]

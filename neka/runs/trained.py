@@ -10,6 +10,7 @@ import logging
 import pickle
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,10 @@ class TrainedRun:
     def encoder_config(self) -> PretrainedConfig:
         return self.model.encoder.config
 
-    @property
+    @cached_property
     def inputs(self) -> dict:
-        """inputs.json, written by train: input columns in order, label column, task."""
+        """inputs.json, written by train: input columns in order, label column, task. Read once:
+        the server asks for the task on every request."""
         return json.loads((self.run_dir / "inputs.json").read_text(encoding="utf-8"))
 
     @property
@@ -67,9 +69,9 @@ class TrainedRun:
     def is_multilabel(self) -> bool:
         return self.task == "multilabel"
 
-    @property
+    @cached_property
     def thresholds(self) -> np.ndarray:
-        """A multi-label run's decision threshold per label, in label id order (thresholds.json)."""
+        """A multi-label run's decision threshold per label, in label id order (thresholds.json, read once)."""
         return load_thresholds(self.run_dir, self.label_names)
 
     @property
