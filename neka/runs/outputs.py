@@ -17,13 +17,13 @@ from neka.errors import NekaError
 log = logging.getLogger(__name__)
 
 HYDRA_FILES = {"config.yaml", "hydra.yaml", "overrides.yaml"}  # what Hydra writes into .hydra/ at the start
-LOG_FILE = "train.log"
+LOG_FILES = {"train.log", "pretrain.log"}  # Hydra names the log after the command
 
 
 def holds_only_the_start(run_dir: Path) -> bool:
     """Nothing but Hydra's saved config and the log: no checkpoint, vocabulary, labels or
     anything a user put there."""
-    if not run_dir.is_dir() or {p.name for p in run_dir.iterdir()} - {".hydra", LOG_FILE}:
+    if not run_dir.is_dir() or {p.name for p in run_dir.iterdir()} - {".hydra", *LOG_FILES}:
         return False
     hydra_dir = run_dir / ".hydra"
     return not hydra_dir.exists() or (hydra_dir.is_dir() and not {p.name for p in hydra_dir.iterdir()} - HYDRA_FILES)
