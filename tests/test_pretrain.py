@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from transformers import AutoModel, AutoTokenizer
 
+from neka.cli.configs import compose_config
 from neka.cli.resolvers import packaged_data_path
 from neka.data.batching import Collate, EncodedDataset
 from neka.data.transform import encode_rows
@@ -149,6 +150,16 @@ def test_bad_input_is_one_line_and_leaves_no_folder(tmp_path, name, content, set
                             module=PRETRAIN)
     assert_user_error(result, fragment)
     assert not (tmp_path / "outputs" / "run").exists()
+
+
+@pytest.mark.parametrize("model", ["tiny", "bert", "minilm"])
+def test_the_config_composes_with_every_model(model):
+    """The sample's review column by default; another file is read whole (a .txt: one text per line)."""
+    overrides = [f"model={model}", *(["model.pretrained=some/encoder"] if model == "bert" else [])]
+    cfg = compose_config("pretrain", overrides)
+    assert cfg.data.text_columns == ["document"] and cfg.mlm.probability == 0.15 and cfg.monitor == "val/loss"
+    assert compose_config("pretrain", [*overrides, "data.path=corpus.txt"]).data.text_columns is None
+    assert cfg.tokenizer.kind == ("wordpiece" if model == "tiny" else "hf")
 
 
 def test_masking_follows_the_80_10_10_rule(word_tokenizer):

