@@ -81,7 +81,8 @@ def test_from_scratch_leaves_an_encoder_that_transformers_loads(scratch):
     assert {"train/loss", "train/mlm_acc", "val/loss", "val/mlm_acc"} <= scalar_tags(run_dir)
     assert (run_dir / "pretrain.log").is_file() and (run_dir / "history.csv").is_file()
     encoder = run_dir / "encoder"
-    assert f"fine-tune it: python -m neka.train model=bert model.pretrained={encoder}" in result.stdout
+    assert (f"fine-tune it: python -m neka.train model=bert model.pretrained={encoder} optimizer=adamw_scratch"
+            in result.stdout)
     model = AutoModel.from_pretrained(encoder)
     assert (model.config.hidden_size, model.config.num_hidden_layers) == (32, 1)
     # the best checkpoint's weights, not the last step's or fresh ones
@@ -120,8 +121,8 @@ def test_resume_after_a_kill_ends_as_the_uninterrupted_run(workdir, scratch, cor
 
 def test_train_fine_tunes_the_encoder(workdir, scratch):
     encoder = scratch[0] / "encoder"
-    result = run_in_process("model=bert", f"model.pretrained={encoder}", "data.max_rows=200", "data.test_path=null",
-                            "trainer.max_epochs=1", "hydra.run.dir=fine_tuned", cwd=workdir)
+    result = run_in_process("model=bert", f"model.pretrained={encoder}", "optimizer=adamw_scratch", "data.max_rows=200",
+                            "data.test_path=null", "trainer.max_epochs=1", "hydra.run.dir=fine_tuned", cwd=workdir)
     assert result.returncode == 0, result.stderr[-3000:]
     run_dir = workdir / "fine_tuned"
     assert json.loads((run_dir / "metrics.json").read_text())["test_acc"] > 0

@@ -24,7 +24,9 @@ def save_encoder(model: PreTrainedModel, tokenizer: NekaTokenizer, folder: Path)
         tokenizer.save(staging)
 
 
-def fine_tune_command(folder: Path) -> str:
-    """What the summary suggests: neka.train on the embedded sample, with this encoder and its tokenizer."""
-    return " ".join(shell_quote(word) for word in ["python", "-m", "neka.train", "model=bert",
-                                                   f"model.pretrained={folder}"])
+def fine_tune_command(folder: Path, is_from_scratch: bool) -> str:
+    """What the summary suggests: neka.train on the embedded sample, with this encoder and its tokenizer.
+    An encoder pretrained from scratch is fine-tuned at the from-scratch rate: on the embedded reviews
+    (README) model=bert's 5e-5 reached test accuracy 0.736, optimizer=adamw_scratch's 1e-3 0.792."""
+    words = ["python", "-m", "neka.train", "model=bert", f"model.pretrained={folder}"]
+    return " ".join(shell_quote(word) for word in [*words, *(["optimizer=adamw_scratch"] if is_from_scratch else [])])

@@ -59,11 +59,12 @@ def pretrain(cfg: DictConfig) -> dict[str, float]:
     save_metrics(run_dir, metrics)
     log.info("run complete: wrote %s", run_dir / "metrics.json")
     if trainer.is_global_zero:
-        summary = format_pretrain_summary(metrics, run_dir, best, {split: len(rows) for split, rows in
-                                                                   data.encoded.items()},
-                                          data.origins, sum(p.numel() for p in model.mlm.parameters()),
-                                          len(data.tokenizer), time.perf_counter() - started, encoder_dir,
-                                          fine_tune_command(encoder_dir), [stopped_early] if stopped_early else [])
+        sizes = {split: len(rows) for split, rows in data.encoded.items()}
+        summary = format_pretrain_summary(metrics, run_dir, best, sizes, data.origins,
+                                          sum(p.numel() for p in model.mlm.parameters()), len(data.tokenizer),
+                                          time.perf_counter() - started, encoder_dir,
+                                          fine_tune_command(encoder_dir, is_from_scratch=not cfg.model.pretrained),
+                                          [stopped_early] if stopped_early else [])
         print(summary, flush=True)
         write_to_log_file(log, logging.INFO, f"summary:\n{summary}")
     return metrics
