@@ -8,6 +8,7 @@ A multi-label run exports `problem_type="multi_label_classification"` and its th
 config.json under `neka_thresholds`.
 """
 
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ from neka.inference.onnx_backend import import_onnxruntime
 from neka.runs.files import write_json_atomic
 from neka.runs.trained import TrainedRun, open_run
 from neka.tokenization.huggingface import HFTokenizer
+
+log = logging.getLogger(__name__)
 
 THRESHOLDS_KEY = "neka_thresholds"  # in config.json of a multi-label export: label -> decision threshold
 
@@ -67,6 +70,10 @@ def export_run(run: TrainedRun, out: Path) -> None:
     """Built in a temporary folder beside `out`, then swapped in (neka/atomic.py), so `out` is
     never half written, nor an earlier export half deleted."""
     model = sequence_classifier(run)
+    if run.truncation.mode != "head":  # the pipeline cuts at the head; only neka reads a long row as trained
+        log.warning("this run was trained with data.truncation=%s; the Hugging Face pipeline reads the first "
+                    "%d tokens of a longer text, so its answers on long texts differ from neka.predict's",
+                    run.truncation.mode, run.config.data.max_len)
     if isinstance(run.tokenizer, HFTokenizer):  # pipeline() truncates to this with truncation=True
         run.tokenizer.backend.model_max_length = run.config.data.max_len
     with atomic_path(out, is_folder=True, replace=True) as staging:

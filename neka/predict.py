@@ -91,7 +91,7 @@ def predict_file(runs: list[TrainedRun], path: Path, output: Path, batch_size: i
     Several runs (the folds of a cross-validation) give the mean of their probabilities."""
     run = runs[0]
     frame = run.read_table(path, "input", encoding, sep, has_header)
-    outputs = ensemble_outputs(runs, frame, path.name, batch_size, accelerator, show_progress=True)
+    outputs = ensemble_outputs(runs, frame, path.name, batch_size, accelerator, show_progress=True, log_lengths=True)
     layout = output_layout(path, output, run.table_options(encoding, sep, has_header))
     write_table(add_predictions(run, frame, outputs), output, "output", layout)
 
@@ -106,7 +106,7 @@ def predict_stream(runs: list[TrainedRun], lines, out, batch_size: int, accelera
         raise NekaError(f"input=-: line {short + 1} has {len(rows[short])} tab-separated fields; this run reads "
                         f"{len(columns)} ({columns})")
     frame = pd.DataFrame(rows, columns=columns)
-    outputs = ensemble_outputs(runs, frame, "stdin", batch_size, accelerator)
+    outputs = ensemble_outputs(runs, frame, "stdin", batch_size, accelerator)  # a pipe: stderr stays quiet
     for answer in answer_rows(run, rows, outputs):
         out.write(json.dumps(answer, ensure_ascii=False) + "\n")
     out.flush()

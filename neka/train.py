@@ -64,7 +64,8 @@ def fit_and_test(cfg: DictConfig, extra_callbacks: Sequence[Callback] = ()) -> t
     label_names = [] if data.is_regression else sorted(data.label_map, key=data.label_map.get)
     build_model = instantiate(cfg.model, num_labels=data.num_labels, vocab_size=len(data.tokenizer),
                               pad_id=data.pad_id, optimizer=cfg.optimizer, scheduler=cfg.scheduler, task=data.task,
-                              label_names=label_names if data.is_multilabel else None, _partial_=True,
+                              label_names=label_names if data.is_multilabel else None,
+                              window_aggregation=data.window_aggregation, _partial_=True,
                               _convert_="all")
     # the labels as an array, past Hydra: through instantiate each became an OmegaConf node (15.3 s, 247 MB at 160,000)
     model: NekaClassifier = build_model(train_labels=data.encoded["train"].labels)

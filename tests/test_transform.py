@@ -5,7 +5,8 @@ import torch
 
 from neka.cli.resolvers import packaged_data_path
 from neka.data.batching import Collate, EncodedDataset
-from neka.data.transform import encode_rows, encode_table, truncate_longest_first
+from neka.data.transform import encode_rows, encode_table
+from neka.data.truncation import truncate_longest_first
 from neka.errors import NekaError
 from neka.tokenization.huggingface import HFTokenizer
 from neka.tokenization.wordpiece import train_wordpiece

@@ -25,7 +25,7 @@ from neka.inference.onnx_backend import import_onnxruntime, new_session, session
 from neka.inference.scoring import model_outputs
 from neka.model.classifier import NekaClassifier
 from neka.onnx.graph import export_graph, quantize_graph
-from neka.onnx.parity import first_rows, parity_rows
+from neka.onnx.parity import parity_rows
 from neka.runs.trained import TrainedRun, open_run
 
 BATCHES = (1, 64)
@@ -55,7 +55,7 @@ def accuracy(outputs: np.ndarray, labels: np.ndarray) -> float | None:
 def bench_shape(run: TrainedRun, shape: str, row_count: int, repeats: int, folder: Path, threads: int) -> list[dict]:
     model = shaped_model(run, shape)
     rows, _ = parity_rows(run)
-    rows = first_rows(rows, row_count)
+    rows = rows.first(row_count)
     pad_id, results = run.tokenizer.pad_id, []
     float32_path, int8_path = folder / f"{shape}.onnx", folder / f"{shape}.int8.onnx"
     export_graph(model, float32_path)

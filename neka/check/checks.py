@@ -23,7 +23,7 @@ def check_data(data: NekaDataModule) -> dict:
                  "max_len": data.max_len},
         "splits": {split: {"rows": len(frame), "from": data.origins[split]} for split, frame in rows.items()},
     }
-    lengths = {split: token_lengths(data.tokenizer, frame, data.input_columns, data.encoded[split], data.max_len)
+    lengths = {split: token_lengths(data.tokenizer, frame, data.input_columns, data.encoded[split])
                for split, frame in frames.items()}
     sections = {
         "labels": check_labels(rows, data.is_regression, data.label_column),

@@ -3,16 +3,20 @@ values, for regression), each fold encoding the rows with its own vocabulary. An
 models trained on overlapping data is usually a little better and better calibrated than any one
 of them, at k times the scoring cost."""
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from neka.crossval.folds import FOLDS_DIR, SUMMARY
+from neka.data.truncation import describe_long_rows
 from neka.errors import NekaError
 from neka.inference.onnx_backend import open_backend
 from neka.inference.scoring import encode_frame, predict_outputs
 from neka.runs.trained import TrainedRun
+
+log = logging.getLogger(__name__)
 
 
 def open_runs(run_dir: str | Path, ckpt: str = "best", trust_checkpoint: bool = False,
@@ -30,7 +34,13 @@ def open_runs(run_dir: str | Path, ckpt: str = "best", trust_checkpoint: bool = 
 
 
 def ensemble_outputs(runs: list[TrainedRun], frame: pd.DataFrame, file_name: str, batch_size: int,
-                     accelerator: str, show_progress: bool = False) -> np.ndarray:
-    """(rows, classes) mean probabilities, or (rows, 1) mean values; one run: its own outputs."""
-    return np.mean([predict_outputs(run, encode_frame(run, frame, file_name), batch_size, accelerator, show_progress)
-                    for run in runs], axis=0)
+                     accelerator: str, show_progress: bool = False, log_lengths: bool = False) -> np.ndarray:
+    """(rows, classes) mean probabilities, or (rows, 1) mean values; one run: its own outputs.
+    `log_lengths`: log how many rows are longer than the run's max_len, and what becomes of them."""
+    outputs = []
+    for run in runs:
+        rows = encode_frame(run, frame, file_name)
+        if log_lengths and not outputs:
+            log.info(describe_long_rows({file_name: rows}, run.config.data.max_len, run.truncation))
+        outputs.append(predict_outputs(run, rows, batch_size, accelerator, show_progress))
+    return np.mean(outputs, axis=0)

@@ -28,6 +28,7 @@ from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
 from neka.data.splits import check_split_sizes, sample_rows, split_holdout
 from neka.data.tables import read_table
 from neka.data.transform import EncodedRows, encode_table
+from neka.data.truncation import Truncation, describe_long_rows
 from neka.data.unknowns import check_unknown_share, log_encoded_samples
 from neka.errors import NekaError
 from neka.tokenization.interface import NekaTokenizer
@@ -47,13 +48,15 @@ class NekaDataModule(pl.LightningDataModule):
                  label_map: dict[str, int] | None = None, sep: str | None = None, label_bins: dict | None = None,
                  task: str = "auto", group_by_length: bool = True, cache_dir: str | None = None,
                  tokenizer_settings: dict | None = None, pin_memory: bool = False, label_sep: str | None = None,
-                 label_columns: list[str] | None = None, fold: dict | None = None):
+                 label_columns: list[str] | None = None, fold: dict | None = None, truncation: str = "head",
+                 window_stride: int | None = None, window_aggregation: str = "mean"):
         """Each argument is kept as the attribute of its name: the encoding cache's key reads them
         (neka/data/encoding_cache.py). Without `tokenizer_settings` (the tokenizer config), or
         without `cache_dir`, nothing is cached. A multi-label table names its labels with
         `label_sep` (a label column holding sets) or `label_columns` (0/1 columns): data/multilabel.py.
         `fold` ({index, count}, set by neka/crossval for each fold's run): that fold of the training
-        rows is the validation split, instead of val_size."""
+        rows is the validation split, instead of val_size. `truncation`, `window_stride`,
+        `window_aggregation`: rows longer than max_len (neka/data/truncation.py)."""
         super().__init__()
         if not path:
             raise NekaError("data.path: no table given; name your file, e.g. data=table data.path=grades.csv "
@@ -92,6 +95,8 @@ class NekaDataModule(pl.LightningDataModule):
             raise NekaError("data.label_sep: empty; use the character that joins a row's labels, e.g. "
                             "data.label_sep='|'")
         self.fold = dict(fold) if fold else None
+        self.truncation, self.window_stride, self.window_aggregation = truncation, window_stride, window_aggregation
+        self.truncation_rule = Truncation(truncation, window_stride, window_aggregation)
         self._train_loader: ResumableLoader | None = None
         self._train_loader_state: dict | None = None  # from a checkpoint being resumed
 
@@ -146,6 +151,7 @@ class NekaDataModule(pl.LightningDataModule):
             if self.label_warning:
                 log.warning(self.label_warning)
         log_encoded_samples(self.encoded["train"], self.tokenizer)
+        log.info(describe_long_rows(self.encoded, self.max_len, self.truncation_rule))
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: %s; %s; input columns %s",
                  ", ".join(f"{split} {len(self.encoded[split]):,} {origin}" for split, origin in self.origins.items()),
@@ -183,7 +189,7 @@ class NekaDataModule(pl.LightningDataModule):
         frame = self._read(path, key).loc[positions]
         fields = [cells_as_text(frame[column]) for column in self.input_columns]
         return encode_table(self.tokenizer, fields, self._encode_labels({split: frame})[split], self.max_len,
-                            self.pair)
+                            self.pair, self.truncation_rule)
 
     def _encode(self) -> None:
         frames = self._read_and_split()
@@ -192,7 +198,8 @@ class NekaDataModule(pl.LightningDataModule):
         fields = {split: [cells_as_text(frames[split][c]) for c in self.input_columns] for split in SPLITS}
         self.tokenizer = self.tokenizer_factory(train_texts=(text for column in fields["train"] for text in column))
         for split in SPLITS:
-            self.encoded[split] = encode_table(self.tokenizer, fields[split], labels[split], self.max_len, self.pair)
+            self.encoded[split] = encode_table(self.tokenizer, fields[split], labels[split], self.max_len, self.pair,
+                                               self.truncation_rule)
 
     def _encode_labels(self, frames: dict[str, pd.DataFrame]) -> dict[str, np.ndarray]:
         """Class ids through the label map (built here from all three splits unless a trained run

@@ -29,8 +29,8 @@ from neka.tokenization.loading import load_saved_tokenizer
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # raise when what is stored changes (2: the split rows' positions)
-ARRAYS = ("token_ids", "offsets", "first_segment_lengths", "labels")
+FORMAT = 3  # raise when what is stored changes (2: the split rows' positions; 3: windows, full lengths)
+ARRAYS = ("token_ids", "offsets", "first_segment_lengths", "labels", "sequence_rows", "full_lengths")
 
 # The DataModule's arguments that cannot change the encoding; every other one is in the key.
 NOT_IN_KEY = (
@@ -39,6 +39,7 @@ NOT_IN_KEY = (
     "label_map",  # a trained run's map: nothing is cached then
     "batch_size", "num_workers", "pin_memory", "group_by_length", "pad_to_max_len",  # batching only
     "max_unk_share",  # a check on the encoded rows, made after a cached encoding is read too
+    "window_aggregation",  # how the model pools windows, not how they are cut
     "cache_dir",  # where entries are, not what they hold
 )
 

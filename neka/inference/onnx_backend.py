@@ -20,13 +20,13 @@ from transformers import AutoConfig, PretrainedConfig
 from neka.data.batching import Collate, length_sorted_loader
 from neka.data.transform import EncodedRows
 from neka.errors import NekaError
+from neka.onnx.graph import WINDOW_INPUT
 from neka.runs.trained import TrainedRun, open_run
 from neka.tokenization.loading import load_saved_tokenizer
 
 MODEL_FILE = "model.onnx"
 CONFIG_FILE = "config.yaml"  # the run's .hydra/config.yaml: max_len, pair, how tables are read
 ENCODER_KEY = "neka_encoder_config"  # model.onnx metadata: the encoder's transformers config, as JSON
-INPUT_NAMES = ("input_ids", "valid_length", "token_type_ids")
 BACKENDS = ("torch", "onnx")
 
 
@@ -93,13 +93,22 @@ def session_outputs(session, rows: EncodedRows, pad_id: int, batch_size: int,
     batches, outputs put back in input order."""
     loader, order = length_sorted_loader(rows, batch_size, collate_fn=Collate(pad_id))
     width = session.get_outputs()[0].shape[1]
-    batches = [session.run(None, {name: batch[name].numpy() for name in INPUT_NAMES})[0]
+    names = [graph_input.name for graph_input in session.get_inputs()]
+    batches = [session.run(None, {name: array for name, array in graph_inputs(batch).items() if name in names})[0]
                for batch in tqdm(loader, desc="scoring", unit="batch", disable=not show_progress, file=sys.stderr,
                                  leave=False)]
     outputs = np.concatenate(batches) if batches else np.zeros((0, width), dtype=np.float32)
     in_order = np.empty_like(outputs)
     in_order[order] = outputs
     return in_order
+
+
+def graph_inputs(batch: dict) -> dict[str, np.ndarray]:
+    """A batch's tensors as arrays; a windowed run's graph also takes each sequence's row, which a
+    batch without long rows numbers one to one."""
+    arrays = {name: tensor.numpy() for name, tensor in batch.items()}
+    arrays.setdefault(WINDOW_INPUT, np.arange(len(arrays["input_ids"]), dtype=np.int64))
+    return arrays
 
 
 def onnx_outputs(run: OnnxRun, rows: EncodedRows, batch_size: int, show_progress: bool = False) -> np.ndarray:

@@ -29,7 +29,8 @@ def input_columns(run: TrainedRun, frame: pd.DataFrame, file_name: str) -> list[
 def encode_frame(run: TrainedRun, frame: pd.DataFrame, file_name: str, labels: np.ndarray | None = None) -> EncodedRows:
     fields = [cell_texts(frame[column]) for column in input_columns(run, frame, file_name)]
     labels = np.zeros(len(frame), dtype=np.int64) if labels is None else labels
-    return encode_table(run.tokenizer, fields, labels, run.config.data.max_len, bool(run.config.data.pair))
+    return encode_table(run.tokenizer, fields, labels, run.config.data.max_len, bool(run.config.data.pair),
+                        run.truncation)
 
 
 def cell_texts(column: pd.Series) -> list[str]:

@@ -14,6 +14,7 @@ from torch import nn
 from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
+from neka.data.truncation import AGGREGATIONS
 from neka.errors import NekaError
 from neka.hub import load_pretrained
 from neka.model.attention import allow_cudnn_attention
@@ -22,6 +23,7 @@ from neka.model.dropout import choose_cpu_dropout, use_numpy_masks
 from neka.model.families import attention_implementation, segment_inputs
 from neka.model.metrics import MultilabelMetrics, RegressionMetrics, SplitMetrics
 from neka.model.pooling import Pooling, drop_untrained_pooler, resolve_pooling
+from neka.model.windows import pool_windows
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +101,11 @@ class NekaClassifier(pl.LightningModule):
                  train_labels: np.ndarray | None = None, task: str = "classification", regression_loss: str = "mse",
                  trust_remote_code: bool = False, attn_implementation: str = "sdpa", cpu_dropout: str = "auto",
                  cudnn_attention: bool = False, thresholds: float | str = 0.5, label_names: list[str] | None = None,
-                 pooling: str = "auto", calibration: str | None = "temperature"):
+                 pooling: str = "auto", calibration: str | None = "temperature", window_aggregation: str = "mean"):
         """Multi-label runs (`task=multilabel`) name their labels (`label_names`, for the per-label
         F1 tags) and decide at `thresholds`: one number for every label, or `tune` (train.py fits one
-        per label on the validation split after training)."""
+        per label on the validation split after training). `window_aggregation` (data.window_aggregation):
+        how a long row's windows' logits become the row's, mean or max (neka/model/windows.py)."""
         super().__init__()
         if regression_loss not in ("mse", "mae"):
             raise NekaError(f"model.regression_loss: unknown loss {regression_loss!r}; use mse or mae")
@@ -114,6 +117,8 @@ class NekaClassifier(pl.LightningModule):
             raise NekaError(f"model.thresholds: {thresholds!r}; use a probability between 0 and 1, or tune")
         if calibration not in (None, "temperature"):
             raise NekaError(f"model.calibration: unknown value {calibration!r}; use temperature or null")
+        if window_aggregation not in AGGREGATIONS:
+            raise NekaError(f"data.window_aggregation: unknown value {window_aggregation!r}; use mean or max")
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])
@@ -175,8 +180,15 @@ class NekaClassifier(pl.LightningModule):
         with full_precision(pooled.device):  # the logits the loss and metrics see, not rounded to bfloat16
             return self.classifier(self.dropout(pooled.float()))
 
-    def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
+    def row_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One row of logits per input row: a batch of windowed rows (neka/data/batching.py) pooled."""
         logits = self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])
+        if "window_rows" in batch:
+            logits = pool_windows(logits, batch["window_rows"], self.hparams.window_aggregation)
+        return logits
+
+    def _step(self, batch: dict[str, torch.Tensor], split: str) -> torch.Tensor:
+        logits = self.row_logits(batch)
         if split != "train":
             logits = self.calibrated(logits)
         metrics: SplitMetrics | RegressionMetrics = getattr(self, f"{split}_metrics")
@@ -232,7 +244,7 @@ class NekaClassifier(pl.LightningModule):
         """Class probabilities, (batch, num_labels); each label's probability for multi-label rows;
         for regression the value, (batch, 1)."""
         with full_precision(self.device):
-            outputs = self.calibrated(self(batch["input_ids"], batch["valid_length"], batch["token_type_ids"]).float())
+            outputs = self.calibrated(self.row_logits(batch).float())
         if self.hparams.task == "regression":
             return outputs
         return outputs.sigmoid() if self.is_multilabel else outputs.softmax(dim=-1)

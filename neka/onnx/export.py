@@ -46,7 +46,7 @@ def export_onnx(run: TrainedRun, out: Path, quantize: str | None = None) -> dict
     import_onnxruntime("format=onnx")
     with atomic_path(out, is_folder=True, replace=True) as staging:
         model_path = staging / MODEL_FILE
-        export_graph(run.model, model_path)
+        export_graph(run.model, model_path, windowed=run.truncation.mode == "windows")
         parity = check_parity(run, model_path, quantize)
         name_encoder(model_path, run.encoder_config.to_dict())
         shutil.copytree(run.run_dir / "vocab", staging / "vocab")

@@ -31,15 +31,7 @@ def parity_rows(run: TrainedRun) -> tuple[EncodedRows, str]:
         rows, source = rows_of_recorded_split(run, recorded), str(recorded.path)
     else:
         rows, source = rows_of_test_split(run), "the test split of the run's data config"
-    return first_rows(rows, MAX_ROWS), source
-
-
-def first_rows(rows: EncodedRows, count: int) -> EncodedRows:
-    if len(rows) <= count:
-        return rows
-    end = rows.offsets[count]
-    return EncodedRows(rows.token_ids[:end], rows.offsets[:count + 1], rows.first_segment_lengths[:count],
-                       rows.labels[:count])
+    return rows.first(MAX_ROWS), source
 
 
 def decisions(run: TrainedRun, outputs: np.ndarray) -> np.ndarray | None:

@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from transformers import PretrainedConfig
 
 from neka.data.tables import read_table
+from neka.data.truncation import Truncation
 from neka.errors import NekaError, one_line
 from neka.model.classifier import NekaClassifier
 from neka.runs.calibration import load_temperature
@@ -83,6 +84,14 @@ class TrainedRun:
         """Each multi-label row's labels that reach their threshold, in label id order."""
         names, chosen = self.label_names, probabilities >= self.thresholds
         return [[names[index] for index in np.flatnonzero(row)] for row in chosen]
+
+    @property
+    def truncation(self) -> Truncation:
+        """How the run cut rows longer than max_len: rows are scored cut the same way (runs from
+        before data.truncation existed cut at the head)."""
+        data = self.config.data
+        return Truncation(data.get("truncation", "head"), data.get("window_stride"),
+                          data.get("window_aggregation", "mean"))
 
     def table_options(self, encoding: str | None = None, sep: str | None = None,
                       has_header: bool | None = None) -> dict:
