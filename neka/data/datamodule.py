@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
-import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
 from neka.crossval.folds import split_fold
-from neka.data.batching import Collate, EncodedDataset, length_sorted_loader
+from neka.data.batching import Collate
 from neka.data.columns import cells_as_text, column_list, handle_missing, select_input_columns
 from neka.data.encoding_cache import Encoding, cache_folder, load_encoding, save_encoding
 from neka.data.labels import (
@@ -23,8 +22,8 @@ from neka.data.labels import (
     regression_targets,
     resolve_task,
 )
+from neka.data.loaders import EncodedDataModule
 from neka.data.multilabel import build_multilabel_map, indicator_sets, label_sets, multi_hot, strata
-from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
 from neka.data.splits import check_split_sizes, sample_rows, split_holdout
 from neka.data.tables import read_table
 from neka.data.transform import EncodedRows, encode_table
@@ -38,7 +37,7 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 
 
-class NekaDataModule(pl.LightningDataModule):
+class NekaDataModule(EncodedDataModule):
     def __init__(self, path: str, label_column: str, tokenizer_factory: Callable[[Iterable[str]], NekaTokenizer],
                  text_columns: list[str] | None = None, drop_columns: list[str] | None = None, pair: bool = False,
                  val_path: str | None = None, test_path: str | None = None, val_size: float = 0.1,
@@ -97,8 +96,6 @@ class NekaDataModule(pl.LightningDataModule):
         self.fold = dict(fold) if fold else None
         self.truncation, self.window_stride, self.window_aggregation = truncation, window_stride, window_aggregation
         self.truncation_rule = Truncation(truncation, window_stride, window_aggregation)
-        self._train_loader: ResumableLoader | None = None
-        self._train_loader_state: dict | None = None  # from a checkpoint being resumed
 
     @property
     def is_regression(self) -> bool:
@@ -279,38 +276,8 @@ class NekaDataModule(pl.LightningDataModule):
                                                                   self.label_bins["names"], path)})
         return frame
 
-    def _loader_settings(self) -> dict:
-        return {"collate_fn": Collate(self.pad_id, self.max_len if self.pad_to_max_len else None),
-                "num_workers": self.num_workers, "pin_memory": self.pin_memory}
-
-    def train_dataloader(self) -> DataLoader:
-        rows = self.encoded["train"]
-        if self.group_by_length:
-            sampler = LengthGroupedBatchSampler(rows.valid_lengths, self.batch_size, self.seed)
-            self._train_loader = ResumableLoader(EncodedDataset(rows), sampler, **self._loader_settings())
-            if self._train_loader_state:
-                self._train_loader.load_state_dict(self._train_loader_state)
-            return self._train_loader
-        return DataLoader(EncodedDataset(rows), batch_size=self.batch_size, shuffle=True, **self._loader_settings())
-
-    def state_dict(self) -> dict:
-        """The training loader's place in its epoch, saved in checkpoints. Lightning would keep
-        it itself, but it builds the loader to count steps for the schedule before it restores
-        a checkpoint, and then never hands the loader its state; datamodule state is restored
-        before that."""
-        return {"train_loader": self._train_loader.state_dict()} if self._train_loader else {}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self._train_loader_state = state_dict.get("train_loader")
-
-    def _evaluation_loader(self, split: str) -> DataLoader:
-        """Under DDP torchmetrics reduce the metrics of each rank's share of the rows."""
-        rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
-        return length_sorted_loader(self.encoded[split], self.batch_size, self.group_by_length, rank, world_size,
-                                    **self._loader_settings())[0]
-
-    def val_dataloader(self) -> DataLoader:
-        return self._evaluation_loader("val")
+    def collate(self) -> Collate:
+        return Collate(self.pad_id, self.max_len if self.pad_to_max_len else None)
 
     def test_dataloader(self) -> DataLoader:
-        return self._evaluation_loader("test")
+        return self.evaluation_loader("test")

@@ -5,12 +5,9 @@ import logging
 from collections.abc import Callable, Iterable
 
 import numpy as np
-import pytorch_lightning as pl
-from torch.utils.data import DataLoader
 
-from neka.data.batching import Collate, EncodedDataset, length_sorted_loader
 from neka.data.columns import column_list
-from neka.data.sampling import LengthGroupedBatchSampler, ResumableLoader
+from neka.data.loaders import EncodedDataModule
 from neka.data.splits import check_split_sizes, sample_rows, split_holdout
 from neka.data.transform import EncodedRows, encode_table
 from neka.data.unknowns import check_unknown_share, log_encoded_samples
@@ -23,7 +20,7 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val")
 
 
-class TextDataModule(pl.LightningDataModule):
+class TextDataModule(EncodedDataModule):
     def __init__(self, path: str, tokenizer_factory: Callable[[Iterable[str]], NekaTokenizer],
                  text_columns: list[str] | None = None, val_size: float = 0.1, max_rows: int | None = None,
                  seed: int = 42, encoding: str = "utf-8", has_header: bool = True, sep: str | None = None,
@@ -48,8 +45,6 @@ class TextDataModule(pl.LightningDataModule):
         self.tokenizer: NekaTokenizer | None = None
         self.input_columns: list[str] = []
         self.encoded: dict[str, EncodedRows] = {}
-        self._train_loader: ResumableLoader | None = None
-        self._train_loader_state: dict | None = None  # from a checkpoint being resumed
 
     @property
     def pad_id(self) -> int:
@@ -77,29 +72,3 @@ class TextDataModule(pl.LightningDataModule):
         check_unknown_share(self.encoded["train"], self.tokenizer, self.max_unk_share)
         log.info("rows: %s; text columns %s", ", ".join(f"{split} {len(self.encoded[split]):,} {origin}"
                                                         for split, origin in self.origins.items()), self.input_columns)
-
-    def _loader_settings(self) -> dict:
-        return {"collate_fn": Collate(self.pad_id), "num_workers": self.num_workers, "pin_memory": self.pin_memory}
-
-    def train_dataloader(self) -> DataLoader:
-        """NekaDataModule's training loader: length-grouped batches whose place in the epoch checkpoints keep."""
-        dataset = EncodedDataset(self.encoded["train"])
-        if not self.group_by_length:
-            return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, **self._loader_settings())
-        sampler = LengthGroupedBatchSampler(self.encoded["train"].valid_lengths, self.batch_size, self.seed)
-        self._train_loader = ResumableLoader(dataset, sampler, **self._loader_settings())
-        if self._train_loader_state:
-            self._train_loader.load_state_dict(self._train_loader_state)
-        return self._train_loader
-
-    def state_dict(self) -> dict:
-        """Saved in checkpoints, restored before Lightning hands the loader its state (see NekaDataModule)."""
-        return {"train_loader": self._train_loader.state_dict()} if self._train_loader else {}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        self._train_loader_state = state_dict.get("train_loader")
-
-    def val_dataloader(self) -> DataLoader:
-        rank, world_size = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
-        return length_sorted_loader(self.encoded["val"], self.batch_size, self.group_by_length, rank, world_size,
-                                    **self._loader_settings())[0]
