@@ -12,6 +12,7 @@ epochs trained, seconds per epoch and the whole run's wall time.
 
 import argparse
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def train_once(run_dir: Path, overrides: list[str]) -> dict:
     from neka.bench.peers import compose_train
     from neka.train import fit_and_test
 
+    shutil.rmtree(run_dir, ignore_errors=True)  # a run folder of an earlier invocation
     clock, started = EpochClock(), time.perf_counter()
     cfg = compose_train([f"paths.run_dir={run_dir}", "paths.latest=null", "data.cache_dir=null", *overrides])
     metrics, _ = fit_and_test(cfg, [clock])

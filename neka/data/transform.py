@@ -11,6 +11,7 @@ offsets) so a large table holds no Python object per token.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -51,9 +52,9 @@ class EncodedRows:
         """Per sequence."""
         return np.diff(self.offsets)
 
-    @property
+    @cached_property
     def row_starts(self) -> np.ndarray:
-        """Row r's sequences are row_starts[r]:row_starts[r + 1]."""
+        """Row r's sequences are row_starts[r]:row_starts[r + 1]. Kept: each scoring batch reads it."""
         return np.searchsorted(self.sequence_rows, np.arange(len(self.labels) + 1))
 
     def sequences_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
