@@ -45,8 +45,10 @@ def test_a_run_keeps_its_temperature_and_evaluate_applies_it(tiny_run, tmp_path)
     evaluated = run_in_process(f"run_dir={copy}", cwd=tmp_path, module="neka.evaluate")
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     assert (copy / "eval" / "reliability.png").stat().st_size > 0
+    # evaluate batches 64 rows, the tiny run's test 32: padded otherwise, a float32 confidence moves by
+    # about 1e-7, and ECE, a sum of them over 15 bins, by up to a few 1e-6
     assert json.loads((copy / "eval" / "metrics.json").read_text())["test_ece"] == pytest.approx(metrics["test_ece"],
-                                                                                                  abs=1e-6)
+                                                                                                  abs=1e-5)
 
 
 def test_calibration_off_leaves_no_file_and_temperature_one(tmp_path):
