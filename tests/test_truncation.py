@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 
+from neka.cli.resolvers import packaged_data_path
 from neka.data.batching import Collate, EncodedDataset, length_sorted_loader
 from neka.data.transform import encode_rows
 from neka.data.truncation import Truncation, cut_row
@@ -17,7 +18,7 @@ from neka.inference.scoring import encode_frame
 from neka.model.windows import pool_windows
 from neka.runs.trained import open_run
 
-from conftest import assert_user_error, run_in_process
+from conftest import MULTILABEL_SETTINGS, assert_user_error, run_in_process
 
 LONG = list(range(100, 120))  # 20 tokens
 
@@ -79,8 +80,6 @@ def test_pooling_gives_each_row_the_mean_or_max_of_its_windows_logits(how):
 
 def late_label_table(count: int, seed: int) -> pd.DataFrame:
     """Shipped reviews behind filler text longer than the windows these tests train with."""
-    from neka.cli.resolvers import packaged_data_path
-
     reviews = pd.read_csv(packaged_data_path("nsmc/train.tsv"), sep="\t").dropna().sample(count, random_state=seed)
     filler = "오늘 회의는 세 시에 시작합니다 자료는 미리 보내 드렸습니다 " * 2
     return reviews.assign(document=[filler + review for review in reviews["document"]])
@@ -109,8 +108,8 @@ def windows_one_by_one(run, frame: pd.DataFrame) -> np.ndarray:
             batch = Collate(run.tokenizer.pad_id)(EncodedDataset(rows).__getitems__([index]))
             logits.append(model(batch["input_ids"], batch["valid_length"], batch["token_type_ids"])[0].numpy())
     logits = np.array(logits)
-    per_row = np.stack([logits[rows.sequence_rows == row].mean(axis=0) for row in range(len(rows))])
-    return torch.softmax(torch.from_numpy(per_row) / model.temperature, dim=-1).numpy()
+    per_row = torch.from_numpy(np.stack([logits[rows.sequence_rows == row].mean(axis=0) for row in range(len(rows))]))
+    return per_row.sigmoid().numpy() if run.is_multilabel else torch.softmax(per_row / model.temperature, -1).numpy()
 
 
 def test_a_windowed_run_reads_every_window_and_answers_one_row_per_input_row(windowed_run, tmp_path):
@@ -163,6 +162,21 @@ def test_the_server_and_the_onnx_export_answer_as_predict_does(windowed_run, tmp
     assert result.returncode == 0, result.stderr[-3000:]
     onnx = pd.read_csv(tmp_path / "onnx.tsv", sep="\t")[["prob_0", "prob_1"]].to_numpy()
     np.testing.assert_allclose(onnx, expected, atol=1e-4)
+
+
+def test_a_multilabel_run_pools_windows_before_each_labels_sigmoid(tmp_path):
+    result = run_in_process(*MULTILABEL_SETTINGS, "data.max_rows=120", "data.truncation=windows", "data.max_len=12",
+                            "data.cache_dir=null", "hydra.run.dir=run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = open_run(tmp_path / "run")
+    frame = pd.read_csv(packaged_data_path("hate_speech/multilabel_dev.tsv"), sep="\t", keep_default_na=False).head(8)
+    frame[["comments"]].to_csv(tmp_path / "in.tsv", sep="\t", index=False)
+    result = run_in_process(f"run_dir={tmp_path / 'run'}", "input=in.tsv", cwd=tmp_path, module="neka.predict")
+    assert result.returncode == 0, result.stderr[-3000:]
+    predicted = pd.read_csv(tmp_path / "in.predictions.tsv", sep="\t", keep_default_na=False)
+    expected = windows_one_by_one(run, frame)
+    assert run.is_multilabel and (encode_frame(run, frame, "dev").sequence_count > len(frame))
+    np.testing.assert_allclose(predicted[[f"prob_{name}" for name in run.label_names]].to_numpy(), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("setting, key", [("data.truncation=tail", "data.truncation"),
