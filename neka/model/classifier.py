@@ -14,7 +14,7 @@ from torch import nn
 from torchmetrics import Metric
 from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTrainedModel, get_scheduler
 
-from neka.data.truncation import AGGREGATIONS
+from neka.data.truncation import Truncation
 from neka.errors import NekaError
 from neka.hub import load_pretrained
 from neka.model.attention import allow_cudnn_attention
@@ -54,22 +54,31 @@ def build_encoder(pretrained: str | None, encoder: dict | None, vocab_size: int,
         config = AutoConfig.for_model(**encoder_config)
         return AutoModel.from_config(config, attn_implementation=attention_implementation(config, attn_implementation))
     if pretrained:
-        config = load_pretrained(AutoConfig.from_pretrained, pretrained, "model.pretrained",
-                                 trust_remote_code=trust_remote_code)
-        model, loading = load_pretrained(AutoModel.from_pretrained, pretrained, "model.pretrained", config=config,
-                                         trust_remote_code=trust_remote_code, output_loading_info=True,
-                                         attn_implementation=attention_implementation(config, attn_implementation))
+        model, loading = load_pretrained_model(AutoModel, pretrained, vocab_size, trust_remote_code,
+                                               attn_implementation)
         drop_untrained_pooler(model, loading["missing_keys"])
-        model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
-        if model.config.vocab_size < vocab_size:
-            raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the "
-                            f"tokenizer has {vocab_size}; use the tokenizer that came with this encoder")
-        if model.config.vocab_size > vocab_size:  # some encoders pad the embedding table; a wrong vocab also looks so
-            log.warning("model.pretrained=%r embeds %d tokens, the tokenizer has %d: is this the encoder's own "
-                        "tokenizer?", pretrained, model.config.vocab_size, vocab_size)
         return model
     return BertModel(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id, attn_implementation=attn_implementation,
                                 **(encoder or {})))
+
+
+def load_pretrained_model(auto_class: type, pretrained: str, vocab_size: int, trust_remote_code: bool = False,
+                          attn_implementation: str = "sdpa") -> tuple[PreTrainedModel, dict]:
+    """`auto_class` (AutoModel, AutoModelForMaskedLM) from a hub name or folder, in training mode, with
+    transformers' loading info; its embeddings must cover the tokenizer's `vocab_size` ids."""
+    config = load_pretrained(AutoConfig.from_pretrained, pretrained, "model.pretrained",
+                             trust_remote_code=trust_remote_code)
+    model, loading = load_pretrained(auto_class.from_pretrained, pretrained, "model.pretrained", config=config,
+                                     trust_remote_code=trust_remote_code, output_loading_info=True,
+                                     attn_implementation=attention_implementation(config, attn_implementation))
+    model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
+    if model.config.vocab_size < vocab_size:
+        raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the "
+                        f"tokenizer has {vocab_size}; use the tokenizer that came with this encoder")
+    if model.config.vocab_size > vocab_size:  # some encoders pad the embedding table; a wrong vocab also looks so
+        log.warning("model.pretrained=%r embeds %d tokens, the tokenizer has %d: is this the encoder's own "
+                    "tokenizer?", pretrained, model.config.vocab_size, vocab_size)
+    return model, loading
 
 
 def build_loss_weights(class_weights: str | None, train_labels: np.ndarray | None,
@@ -117,8 +126,7 @@ class NekaClassifier(pl.LightningModule):
             raise NekaError(f"model.thresholds: {thresholds!r}; use a probability between 0 and 1, or tune")
         if calibration not in (None, "temperature"):
             raise NekaError(f"model.calibration: unknown value {calibration!r}; use temperature or null")
-        if window_aggregation not in AGGREGATIONS:
-            raise NekaError(f"data.window_aggregation: unknown value {window_aggregation!r}; use mean or max")
+        Truncation(window_aggregation=window_aggregation)  # data's check of the value, for a model built alone
         if scheduler["name"] not in SCHEDULES:
             raise NekaError(f"scheduler.name: unknown schedule {scheduler['name']!r}; use one of {SCHEDULES}")
         self.save_hyperparameters(ignore=["train_labels"])

@@ -9,12 +9,10 @@ import torch
 from torch.nn import functional
 from torchmetrics import MeanMetric, Metric
 from torchmetrics.classification import MulticlassAccuracy
-from transformers import AutoConfig, AutoModelForMaskedLM, BertConfig, BertForMaskedLM, PreTrainedModel
+from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, PreTrainedModel
 
-from neka.errors import NekaError
-from neka.hub import load_pretrained
-from neka.model.classifier import NekaClassifier, full_precision, make_attention_mask
-from neka.model.families import attention_implementation, segment_inputs
+from neka.model.classifier import NekaClassifier, full_precision, load_pretrained_model, make_attention_mask
+from neka.model.families import segment_inputs
 from neka.pretraining.masking import TokenMasker
 
 log = logging.getLogger(__name__)
@@ -29,16 +27,8 @@ def build_masked_lm(pretrained: str | None, encoder: dict | None, vocab_size: in
     if not pretrained:
         return BertForMaskedLM(BertConfig(vocab_size=vocab_size, pad_token_id=pad_id,
                                           attn_implementation=attn_implementation, **(encoder or {})))
-    config = load_pretrained(AutoConfig.from_pretrained, pretrained, "model.pretrained",
-                             trust_remote_code=trust_remote_code)
-    model = load_pretrained(AutoModelForMaskedLM.from_pretrained, pretrained, "model.pretrained", config=config,
-                            trust_remote_code=trust_remote_code,
-                            attn_implementation=attention_implementation(config, attn_implementation))
-    model.train()  # from_pretrained returns eval mode, and Lightning keeps modules' modes: dropout would be off
-    if model.config.vocab_size < vocab_size:
-        raise NekaError(f"model.pretrained={pretrained!r} embeds {model.config.vocab_size} tokens but the tokenizer "
-                        f"has {vocab_size}; continue pretraining with the tokenizer that came with this encoder")
-    return model
+    return load_pretrained_model(AutoModelForMaskedLM, pretrained, vocab_size, trust_remote_code,
+                                 attn_implementation)[0]
 
 
 class NekaMaskedLM(pl.LightningModule):
