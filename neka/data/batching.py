@@ -100,14 +100,14 @@ def length_sorted_loader(rows: EncodedRows, batch_size: int, by_length: bool = T
     sequences (one row at least), so a batch's memory stays that of batch_size sequences."""
     lengths = rows.full_lengths if rows.is_windowed else rows.valid_lengths
     order = (np.argsort(lengths, kind="stable") if by_length else np.arange(len(rows)))[rank::world_size]
-    batches = window_batches(order, np.diff(rows.row_starts)[order], batch_size) if rows.is_windowed \
-        else [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+    batches = window_batches(order, np.diff(rows.row_starts)[order], batch_size)
     return DataLoader(EncodedDataset(rows, whole_rows=True), batch_sampler=[b.tolist() for b in batches],
                       **loader_settings), order
 
 
 def window_batches(order: np.ndarray, window_counts: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    """`order` cut into batches of whole rows holding at most batch_size windows (one row at least)."""
+    """`order` cut into batches of whole rows holding at most batch_size windows (one row at least):
+    batch_size rows a batch where every row is one sequence."""
     batches, start, held = [], 0, 0
     for position, count in enumerate(window_counts.tolist()):
         if held and held + count > batch_size:
