@@ -88,6 +88,21 @@ def test_lever_rows_of_one_kind_of_device_run_only_on_it():
     assert {"neka", "hf_trainer", "hf_trainer_tuned", "seed_loop", "neka_fp32"} <= set(cpu) & set(cuda)
     assert "neka_torch_dropout" in cpu and "neka_torch_dropout" not in cuda  # numpy masks: CPU tensors only
     assert "neka_cudnn_attention" in cuda and "neka_cudnn_attention" not in cpu
+    assert "neka_compiled" in cuda and "neka_compiled" not in cpu  # CUDA graphs; on the CPU 40 s of compiling
+
+
+def test_gpu_check_runs_end_to_end_on_the_cpu(nsmc_folder, tmp_path):
+    """Its peers and its step-sync check, each in a fresh process, on the overhead shape; the figures
+    are not checked, the files and the sync check's verdict are."""
+    result = run_in_process("--device", "cpu", "--data", str(nsmc_folder), *SMALL, "--shapes", "overhead",
+                            "--peers", "neka", "seed_loop", "--no-lever", "--out", "check", cwd=tmp_path,
+                            module="neka.bench.gpu_check")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((tmp_path / "check" / "gpu_check.json").read_text())
+    assert list(report["shapes"]) == ["overhead"] and set(report["shapes"]["overhead"]) == {"neka", "seed_loop"}
+    assert report["step_syncs"] == {"steps": 4, "waits": []}  # 200 rows: 4 steps, none of them logged
+    table = (tmp_path / "check" / "gpu_check.md").read_text()
+    assert "| overhead | seed_loop |" in table and "none waited for the device" in table
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is there to train on")

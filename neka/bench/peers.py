@@ -47,7 +47,8 @@ class _Counter:
 
     def totals(self) -> dict[str, int]:
         lengths = [batch.long().cpu() for batch, _ in self._batches]
-        return {"rows": sum(len(batch) for batch in lengths), "real_tokens": sum(int(b.sum()) for b in lengths),
+        return {"steps": len(lengths), "rows": sum(len(batch) for batch in lengths),
+                "real_tokens": sum(int(b.sum()) for b in lengths),
                 "squares": sum(int((b ** 2).sum()) for b in lengths),
                 "computed_tokens": sum(len(b) * width for b, (_, width) in zip(lengths, self._batches))}
 
@@ -64,7 +65,7 @@ NEKA_LEVERS = {  # name: (what the defaults do that this row does not, the overr
     "neka_cudnn_attention": ("attention without cuDNN's per-shape plans", ["model.cudnn_attention=true"]),
 }
 # levers that act on one kind of device only
-LEVER_DEVICE = {"neka_torch_dropout": "cpu", "neka_cudnn_attention": "cuda"}
+LEVER_DEVICE = {"neka_torch_dropout": "cpu", "neka_cudnn_attention": "cuda", "neka_compiled": "cuda"}
 
 
 def compose_train(overrides: list[str]):
@@ -77,7 +78,7 @@ def compose_train(overrides: list[str]):
                                     *overrides])
 
 
-def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -> dict:
+def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = (), callbacks: tuple = ()) -> dict:
     from pytorch_lightning import Callback  # here, not at the top: the other peers' memory must not include it
 
     import neka  # noqa: F401  registers the resolvers
@@ -93,8 +94,18 @@ def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -
             synchronize(device)
             clock["start"] = time.perf_counter()
 
+        def on_train_epoch_start(self, trainer, module):
+            synchronize(device)
+            clock["epoch_start"] = time.perf_counter()
+
         def on_train_batch_start(self, trainer, module, batch, batch_index):
             counter.add(batch["valid_length"], batch["input_ids"].shape[1])
+
+        def on_validation_start(self, trainer, module):
+            """An epoch's steps end where its validation starts: the steps alone, as the other peers time them."""
+            if "epoch_start" in clock:  # not the sanity check before the first epoch
+                synchronize(device)
+                clock["steps"] = clock.get("steps", 0.0) + time.perf_counter() - clock.pop("epoch_start")
 
         def on_train_end(self, trainer, module):
             synchronize(device)
@@ -121,8 +132,10 @@ def run_neka(workdir: Path, epochs: int, seed: int, overrides: list[str] = ()) -
         "scheduler=linear",
         f"paths.run_dir={tempfile.mkdtemp(dir=workdir, prefix='neka-run-')}",
         *overrides])
-    metrics = run(cfg, extra_callbacks=[Timer()])
-    return {"train_seconds": clock["train"], "tokenize_seconds": clock["tokenize"], **counter.totals(),
+    metrics = run(cfg, extra_callbacks=[*callbacks, Timer()])
+    # train_seconds: the whole fit, with validation and checkpoints; step_seconds: the training steps alone
+    return {"train_seconds": clock["train"], "step_seconds": clock.get("steps", clock["train"]),
+            "tokenize_seconds": clock["tokenize"], **counter.totals(),
             "test_acc": metrics["test/acc"], "test_ce": metrics["test/ce"],
             "test_seconds": clock["test"], "test_rows": clock["test_rows"],  # evaluation speed, neka only
             "precision": clock["precision"]}
@@ -250,9 +263,24 @@ def run_seed_loop(workdir: Path, epochs: int, seed: int) -> dict:
             "test_acc": accuracy, "test_ce": ce}
 
 
+def run_neka_compiled(workdir: Path, epochs: int, seed: int) -> dict:
+    """neka with its encoder compiled by `torch.compile(mode="reduce-overhead", dynamic=True)`: one
+    compilation for every batch width, and on a GPU a CUDA graph recorded per width and replayed, so a
+    step is a few launches instead of one per kernel. A lever row of `neka.bench.gpu_check`, not a
+    neka setting: on the CPU compiling cost 40 s and gained nothing (RESULTS.md, levers)."""
+    from pytorch_lightning import Callback
+
+    class CompileEncoder(Callback):
+        def on_fit_start(self, trainer, module):
+            module.encoder.compile(mode="reduce-overhead", dynamic=True)  # in place: checkpoint keys unchanged
+
+    return run_neka(workdir, epochs, seed, callbacks=(CompileEncoder(),))
+
+
 PEERS = {"neka": run_neka, "hf_trainer": partial(run_hf_trainer, tuned=False),
          "hf_trainer_tuned": partial(run_hf_trainer, tuned=True), "seed_loop": run_seed_loop,
-         **{name: partial(run_neka, overrides=overrides) for name, (_, overrides) in NEKA_LEVERS.items()}}
+         **{name: partial(run_neka, overrides=overrides) for name, (_, overrides) in NEKA_LEVERS.items()},
+         "neka_compiled": run_neka_compiled}
 
 
 def measure_peer(name: str, workdir: str, epochs: int, seed: int, threads: int, queue) -> None:

@@ -17,12 +17,13 @@ from transformers import AutoConfig, AutoModel, BertConfig, BertModel, PreTraine
 from neka.data.truncation import Truncation
 from neka.errors import NekaError
 from neka.hub import load_pretrained
-from neka.model.attention import allow_cudnn_attention
+from neka.model.attention import allow_cudnn_attention, encoder_attention_mask
 from neka.model.dropout import CHOICES as CPU_DROPOUTS
 from neka.model.dropout import choose_cpu_dropout, use_numpy_masks
 from neka.model.families import attention_implementation, segment_inputs
 from neka.model.metrics import MultilabelMetrics, RegressionMetrics, SplitMetrics
 from neka.model.pooling import Pooling, drop_untrained_pooler, resolve_pooling
+from neka.model.step_logging import log_step_loss
 from neka.model.windows import pool_windows
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,9 @@ class NekaClassifier(pl.LightningModule):
     def forward(self, input_ids: torch.Tensor, valid_length: torch.Tensor,
                 token_type_ids: torch.Tensor) -> torch.Tensor:
         attention_mask = make_attention_mask(valid_length, input_ids.shape[1])
-        outputs = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+        outputs = self.encoder(input_ids=input_ids,
+                               attention_mask=encoder_attention_mask(attention_mask, self.encoder.config,
+                                                                     self.encoder.dtype),
                                **segment_inputs(self.encoder.config, token_type_ids))
         pooled = self.pooling(outputs, attention_mask)
         with full_precision(pooled.device):  # the logits the loss and metrics see, not rounded to bfloat16
@@ -234,8 +237,7 @@ class NekaClassifier(pl.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
         loss = self._step(batch, "train")
-        # the mean over DDP ranks, the loss of the whole step; torchmetrics reduce the other metrics themselves
-        self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True, sync_dist=True)
+        log_step_loss(self, loss)  # torchmetrics reduce the other metrics across DDP ranks themselves
         return loss
 
     # Evaluation runs in float32 even when training autocasts to bf16: metrics.json, evaluate,

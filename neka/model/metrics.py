@@ -1,7 +1,13 @@
 """The metrics of one split, accumulated by torchmetrics across batches: accuracy,
 cross-entropy and MSE for classes; MSE, MAE and R² for regression; micro- and macro-F1, subset
 accuracy, Hamming loss, binary cross-entropy and each label's F1 for multi-label rows. Training logs them and
-evaluate computes them with the same classes, so its numbers are metrics.json's."""
+evaluate computes them with the same classes, so its numbers are metrics.json's.
+
+Updating a metric never reads a value back to the host, so a GPU step does not wait for the GPU
+(neka/bench/step_syncs.py): torchmetrics' argument checks (`validate_args`, a `torch.unique` of the
+labels) and MeanMetric's NaN checks (`.any()` twice) are off, since neka's own encoding made the
+labels, and a loss is averaged from its per-row values, not weighted by a Python row count that
+would be copied to the device at each update."""
 
 import numpy as np
 import torch
@@ -27,18 +33,20 @@ class SplitMetrics(nn.Module):
     def __init__(self, num_labels: int, calibration_error: bool = True):
         super().__init__()
         self.num_labels = num_labels
-        self.acc = MulticlassAccuracy(num_classes=num_labels, average="micro")
-        self.ce = MeanMetric()
+        self.acc = MulticlassAccuracy(num_classes=num_labels, average="micro", validate_args=False)
+        self.ce = MeanMetric(nan_strategy="disable")
         self.mse = MeanSquaredError()
-        self.ece = MulticlassCalibrationError(num_labels, n_bins=15, norm="l1") if calibration_error else None
+        self.ece = (MulticlassCalibrationError(num_labels, n_bins=15, norm="l1", validate_args=False)
+                    if calibration_error else None)
 
     def update(self, logits: torch.Tensor, labels: torch.Tensor,
                loss_weights: torch.Tensor | None = None) -> torch.Tensor:
         """Returns the batch's loss: cross-entropy, class-weighted when `loss_weights` are given.
         The logged `ce` stays unweighted, comparable across runs."""
-        ce = F.cross_entropy(logits, labels)
+        row_ce = F.cross_entropy(logits, labels, reduction="none")
+        ce = row_ce.mean()
         self.acc.update(logits, labels)
-        self.ce.update(ce.detach(), weight=labels.numel())
+        self.ce.update(row_ce.detach())
         probabilities = logits.detach().float().softmax(dim=-1)
         self.mse.update(probabilities, F.one_hot(labels, self.num_labels).float())
         if self.ece is not None:
@@ -83,32 +91,33 @@ class MultilabelMetrics(nn.Module):
 
     def __init__(self, num_labels: int):
         super().__init__()
-        self.f1_micro = MultilabelF1Score(num_labels, average="micro")
-        self.f1_macro = MultilabelF1Score(num_labels, average="macro")
-        self.subset_acc = MultilabelExactMatch(num_labels)
-        self.hamming = MultilabelHammingDistance(num_labels)
-        self.bce = MeanMetric()
-        self.per_label_f1 = MultilabelF1Score(num_labels, average=None)
+        self.f1_micro = MultilabelF1Score(num_labels, average="micro", validate_args=False)
+        self.f1_macro = MultilabelF1Score(num_labels, average="macro", validate_args=False)
+        self.subset_acc = MultilabelExactMatch(num_labels, validate_args=False)
+        self.hamming = MultilabelHammingDistance(num_labels, validate_args=False)
+        self.bce = MeanMetric(nan_strategy="disable")  # each row's mean over its labels
+        self.per_label_f1 = MultilabelF1Score(num_labels, average=None, validate_args=False)
         self.register_buffer("thresholds", torch.full((num_labels,), 0.5), persistent=False)
 
     def update(self, logits: torch.Tensor, labels: torch.Tensor,
                loss_weights: torch.Tensor | None = None) -> torch.Tensor:
         """Returns the batch's loss: binary cross-entropy, with `loss_weights` as BCE's pos_weight.
         The logged `bce` stays unweighted."""
-        bce = F.binary_cross_entropy_with_logits(logits, labels)
-        self.update_probabilities(logits.detach().float().sigmoid(), labels, bce.detach())
-        return bce if loss_weights is None else F.binary_cross_entropy_with_logits(logits, labels,
+        row_bce = F.binary_cross_entropy_with_logits(logits, labels, reduction="none").mean(dim=1)
+        self.update_probabilities(logits.detach().float().sigmoid(), labels, row_bce.detach())
+        return row_bce.mean() if loss_weights is None else F.binary_cross_entropy_with_logits(logits, labels,
                                                                                    pos_weight=loss_weights)
 
     def update_probabilities(self, probabilities: torch.Tensor, labels: torch.Tensor,
-                             bce: torch.Tensor | None = None) -> None:
-        """Integer predictions: torchmetrics then takes them as they are, with no threshold of its own."""
-        if bce is None:
-            bce = F.binary_cross_entropy(probabilities, labels)
+                             row_bce: torch.Tensor | None = None) -> None:
+        """Integer predictions: torchmetrics then takes them as they are, with no threshold of its own.
+        `row_bce`: each row's binary cross-entropy, its mean over the labels."""
+        if row_bce is None:
+            row_bce = F.binary_cross_entropy(probabilities, labels, reduction="none").mean(dim=1)
         predicted, target = (probabilities >= self.thresholds).long(), labels.long()
         for metric in (self.f1_micro, self.f1_macro, self.subset_acc, self.hamming, self.per_label_f1):
             metric.update(predicted, target)
-        self.bce.update(bce, weight=labels.shape[0])
+        self.bce.update(row_bce)
 
     def named(self, split: str) -> dict[str, Metric]:
         return {f"{split}/f1_micro": self.f1_micro, f"{split}/f1_macro": self.f1_macro,

@@ -11,8 +11,10 @@ from torchmetrics import MeanMetric, Metric
 from torchmetrics.classification import MulticlassAccuracy
 from transformers import AutoModelForMaskedLM, BertConfig, BertForMaskedLM, PreTrainedModel
 
+from neka.model.attention import encoder_attention_mask
 from neka.model.classifier import NekaClassifier, full_precision, load_pretrained_model, make_attention_mask
 from neka.model.families import segment_inputs
+from neka.model.step_logging import log_step_loss
 from neka.pretraining.masking import TokenMasker
 
 log = logging.getLogger(__name__)
@@ -73,8 +75,9 @@ class NekaMaskedLM(pl.LightningModule):
         """Mean cross-entropy over the masked tokens (0 when a batch drew none: transformers' own loss
         would be NaN) and their count."""
         input_ids, labels = batch["input_ids"], batch["labels"]
-        outputs = self.mlm(input_ids=input_ids, attention_mask=make_attention_mask(batch["valid_length"],
-                                                                                   input_ids.shape[1]),
+        mask = make_attention_mask(batch["valid_length"], input_ids.shape[1])
+        outputs = self.mlm(input_ids=input_ids, attention_mask=encoder_attention_mask(mask, self.mlm.config,
+                                                                                      self.mlm.dtype),
                            **segment_inputs(self.mlm.config, batch["token_type_ids"]))
         with full_precision(input_ids.device):  # the loss and accuracy of float32 logits, not bfloat16 ones
             logits = outputs.logits.float()
@@ -86,7 +89,7 @@ class NekaMaskedLM(pl.LightningModule):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_index: int) -> torch.Tensor:
         loss, _ = self._step(batch, self.train_accuracy)
-        self.log("train/loss", loss, on_step=True, on_epoch=False, prog_bar=True, sync_dist=True)
+        log_step_loss(self, loss)
         self.log("train/mlm_acc", self.train_accuracy, on_step=False, on_epoch=True)
         return loss
 
