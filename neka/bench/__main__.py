@@ -103,6 +103,16 @@ def gemm_flops(dtype: torch.dtype, device: str = "cpu", repeats: int = 20) -> fl
     return 2 * size ** 3 * repeats / (time.perf_counter() - started)
 
 
+def gemm_peaks(device: str) -> dict[str, float]:
+    """The FLOP/s of each precision the peers may train in: bf16's only where it is native (auto's
+    choice); elsewhere no peer uses it, and its products can run 150x slower than fp32's (47 s for
+    these 20 on a 2-core AMD EPYC without native bf16)."""
+    peaks = {"fp32": gemm_flops(torch.float32, device)}
+    if has_native_bf16("gpu" if device == "cuda" else "cpu"):
+        peaks["bf16"] = gemm_flops(torch.bfloat16, device)
+    return peaks
+
+
 def device_name(device: str) -> str:
     return torch.cuda.get_device_name() if device == "cuda" else f"CPU, {torch.get_num_threads()} threads"
 
@@ -221,11 +231,7 @@ def main() -> None:
         workdir = Path(folder)
         config = prepare(workdir, args.rows, args.val_rows, args.test_rows, args.shape, args.max_len,
                          args.data, args.device)
-        # bf16's rate only where the peers train in bf16 (auto's choice): elsewhere none does, and there its
-        # products can run 150x slower than fp32's (47 s for these 20 on a 2-core AMD EPYC without native bf16)
-        peaks = {"fp32": gemm_flops(torch.float32, args.device)}
-        if has_native_bf16("gpu" if args.device == "cuda" else "cpu"):
-            peaks["bf16"] = gemm_flops(torch.bfloat16, args.device)
+        peaks = gemm_peaks(args.device)
         results = {name: [] for name in args.peers}
         for repeat in range(args.repeats):  # a seed per repeat (order, dropout): accuracy's noise shows too
             for name in peer_order(args.peers, repeat):  # one after another: parallel peers would share 2 cores

@@ -28,15 +28,14 @@ import torch
 from neka.bench.__main__ import (
     SHAPES,
     device_name,
-    gemm_flops,
+    gemm_peaks,
     non_embedding_parameters,
     peer_order,
     prepare,
     summarise,
 )
-from neka.bench.peers import measure_peer
+from neka.bench.peers import SEED_RECIPE, measure_peer
 from neka.bench.processes import in_fresh_process
-from neka.model.precision import has_native_bf16
 
 PEERS = ["neka", "neka_fp32", "hf_trainer", "hf_trainer_tuned", "seed_loop"]
 SHAPES_CHECKED = ["tiny", "minilm-shape", "kobert-shape"]
@@ -119,9 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--peers: neka must be among them (every ratio is neka's)")
     threads = torch.get_num_threads()
     started = time.perf_counter()
-    peaks = {"fp32": gemm_flops(torch.float32, args.device)}
-    if has_native_bf16("gpu" if args.device == "cuda" else "cpu"):
-        peaks["bf16"] = gemm_flops(torch.bfloat16, args.device)
+    peaks = gemm_peaks(args.device)
     report = {"device": device_name(args.device), "torch": torch.__version__, "python": platform.python_version(),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "peaks_flops": peaks,
               "args": {key: str(value) for key, value in vars(args).items()}, "shapes": {}}
@@ -129,7 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         for index, shape in enumerate(args.shapes):
             workdir = Path(folder) / shape
             workdir.mkdir()
-            config = prepare(workdir, args.rows, args.val_rows, args.test_rows, shape, 64, args.data, args.device)
+            config = prepare(workdir, args.rows, args.val_rows, args.test_rows, shape, SEED_RECIPE["max_len"],
+                             args.data, args.device)
             peers = args.peers + (["neka_compiled"] if shape == LEVER_SHAPE and not args.no_lever else [])
             results = run_peers(workdir, peers, index, args.epochs, threads)
             report["shapes"][shape] = summarise(results, non_embedding_parameters(config), config.num_hidden_layers,

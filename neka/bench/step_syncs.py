@@ -26,6 +26,8 @@ import pytorch_lightning as pl
 import torch
 from torch.overrides import TorchFunctionMode
 
+from neka.model.step_logging import is_logged_step
+
 # Tensor methods and functions that give the host a value, or whose output size depends on values
 READS = {"item", "tolist", "numpy", "cpu", "__bool__", "__int__", "__float__", "__index__", "__format__",
          "nonzero", "argwhere", "unique", "_unique", "_unique2", "unique_dim", "unique_consecutive",
@@ -90,7 +92,7 @@ class UnloggedStepGuard(pl.Callback):
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
                              batch_idx: int) -> None:
         self._close()
-        if not trainer._logger_connector.should_update_logs:  # Lightning's own rule for a logged step
+        if not is_logged_step(trainer):
             self._open = contextlib.ExitStack()
             self._open.enter_context(self.guard())
             self.steps += 1
